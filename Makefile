@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+# tcptrack build: kern/*.bpf.c -> BPF object -> skeleton -> user/*.c -> build/tcptrack.
+# Everything lands in build/ (ignored).  V=1 shows the commands.
+
+OUT		:= build
+CLANG		?= clang
+BPFTOOL		?= bpftool
+CC		?= gcc
+PKGS		:= libbpf libnl-3.0 libnl-idiag-3.0
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP
+CPPFLAGS	+= -Iinclude -Iuser -I$(OUT) -DTT_VERSION='"$(VERSION)"' \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS		+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUT)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Userspace logic with no libbpf dependency: linked into the tool and the unit tests.
+CORE_SRCS	:= user/classify.c user/output.c user/opts.c user/conntab.c user/log.c
+TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c
+CORE_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(CORE_SRCS))
+TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all clean run check unit netns setup
+all: $(OUT)/tcptrack $(OUT)/tt-peer
+
+setup:
+	$(Q)scripts/setup
+
+$(OUT):
+	$(Q)mkdir -p $(OUT) $(OUT)/tests
+
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.bpf.o: kern/%.bpf.c include/tcptrack.h $(OUT)/vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/loader.o: $(OUT)/tcptrack.skel.h
+
+$(OUT)/%.o: user/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/tcptrack: $(TOOL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tt-peer: netns-tests/tt-peer.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CORE_OBJS) -lcmocka -o $@
+
+run: setup all
+	$(OUT)/tcptrack $(ARGS)
+
+unit: $(UNIT_TESTS)
+	$(Q)scripts/run-unit $(UNIT_TESTS)
+
+check: setup all $(UNIT_TESTS)
+	$(Q)scripts/check $(UNIT_TESTS)
+
+clean:
+	$(Q)rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)
+.SECONDARY:

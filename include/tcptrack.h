@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything that crosses the kernel/user line: the fact records the BPF
+ * programs emit, the map values and the limits.  Compiled by clang -target bpf
+ * (kern/) and by gcc (user/), so only fixed-width types and explicit padding.
+ */
+#ifndef TCPTRACK_H
+#define TCPTRACK_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TT_COMM_LEN		16
+#define TT_MAX_PORTS		16	/* -P list, filtered in the kernel */
+#define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
+#define TT_MAX_CONNECTING	16384	/* threads inside connect() */
+#define TT_RINGBUF_BYTES	(8u << 20)
+
+/*
+ * Facts: what the kernel saw, not what it means.  user/classify.c turns them
+ * into the CONNECT/ACCEPT/... vocabulary.
+ */
+enum tt_fact {
+	TT_FACT_ACTIVE_EST = 1,	/* SYN_SENT -> ESTABLISHED */
+	TT_FACT_ACCEPTED,	/* a process took an established socket from accept() */
+	TT_FACT_CLOSED,		/* any state -> CLOSE */
+	TT_FACT_RST_SENT,	/* this host sent an RST on a full socket */
+	TT_FACT_CONNECT_ERR,	/* connect() failed before any SYN left (no route) */
+};
+
+/* Which socket-view hook reported an accept; shown with -v and in JSON. */
+enum tt_accept_hook {
+	TT_ACCEPT_NONE = 0,
+	TT_ACCEPT_SYSCALL,	/* syscalls:sys_exit_accept{,4} */
+	TT_ACCEPT_KRETPROBE,	/* kretprobe:inet_csk_accept */
+	TT_ACCEPT_FEXIT,	/* fexit:inet_csk_accept */
+};
+
+/* tt_event.flags */
+#define TT_F_OWNER_KNOWN	(1u << 0)	/* pid/comm are the socket's owner */
+#define TT_F_STARTED		(1u << 1)	/* start_ns valid (tracked since SYN_SENT/SYN_RECV) */
+#define TT_F_ESTABLISHED	(1u << 2)	/* est_ns valid */
+#define TT_F_PASSIVE		(1u << 3)	/* the peer opened the connection */
+#define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
+
+struct tt_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the fact */
+	__u64 start_ns;		/* entered SYN_SENT (active) or SYN_RECV (passive) */
+	__u64 est_ns;		/* reached ESTABLISHED */
+	__u64 bytes_acked;	/* sent and acknowledged, at the fact */
+	__u64 bytes_received;
+	__u32 srtt_us;		/* kernel's smoothed RTT (<<3 removed) */
+	__u32 total_retrans;	/* retransmissions; in SYN_SENT these are SYNs */
+	__u32 pid;		/* tgid */
+	__u32 netns;		/* network namespace inode */
+	__u32 err;		/* sk->sk_err, or -ret of connect() for CONNECT_ERR */
+	__u16 family;		/* AF_INET / AF_INET6 */
+	__u16 sport;		/* local port, host order */
+	__u16 dport;		/* remote port, host order */
+	__u8 fact;		/* enum tt_fact */
+	__u8 oldstate;		/* TCP_* before the transition (CLOSED) */
+	__u8 flags;		/* TT_F_* */
+	__u8 hook;		/* enum tt_accept_hook (ACCEPTED) */
+	__u8 pad[2];
+	__u8 saddr[16];		/* local; IPv4 in the first 4 bytes */
+	__u8 daddr[16];		/* remote */
+	char comm[TT_COMM_LEN];
+};
+
+/* Per-socket state kept between transitions, keyed by struct sock address. */
+struct tt_sock {
+	__u64 start_ns;
+	__u64 est_ns;
+	__u32 pid;
+	__u32 hs_srtt_us;	/* srtt when the handshake completed */
+	__u8 flags;		/* TT_F_* */
+	__u8 pad[7];
+	char comm[TT_COMM_LEN];
+};
+
+/* A thread inside connect(): lets sys_exit_connect tell a no-route failure. */
+struct tt_connecting {
+	__u64 start_ns;
+	__u32 fd;
+	__u16 family;
+	__u16 dport;		/* host order */
+	__u8 daddr[16];
+	__u8 sent_syn;		/* the socket entered SYN_SENT during this call */
+	__u8 pad[7];
+};
+
+/* Indexes of the per-CPU counters map: nothing is dropped without a count. */
+enum tt_counter {
+	TT_CNT_RB_FULL = 0,	/* ring buffer full: a fact was lost */
+	TT_CNT_SOCK_FULL,	/* socket map full: a socket went untracked */
+	TT_CNT_CONNECTING_FULL,	/* connecting map full */
+	TT_CNT_MAX,
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
+_Static_assert(sizeof(struct tt_sock) == 48, "tt_sock layout changed");
+_Static_assert(sizeof(struct tt_connecting) == 40, "tt_connecting layout changed");
+#endif
+
+#endif /* TCPTRACK_H */

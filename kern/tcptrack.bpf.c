@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket view: TCP state changes, accepts and connect() failures, reported as
+ * facts on a ring buffer.  Classification happens in user/classify.c.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptrack.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define IPPROTO_TCP	6
+#define ENETUNREACH	101
+#define EHOSTUNREACH	113
+
+/* Written by user space before load; the kernel-side filters. */
+const volatile __u32 targ_netns = 0;
+const volatile __u16 targ_family = 0;
+const volatile __u32 targ_nports = 0;
+const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_SOCKS);
+	/* Allocate on use: most hosts track far fewer sockets than the bound. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct tt_sock);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TT_MAX_CONNECTING);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct tt_connecting);
+} connecting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_v4mapped(const __u8 *a)
+{
+	return !(a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7] | a[8] | a[9]) &&
+	       a[10] == 0xff && a[11] == 0xff;
+}
+
+static __always_inline bool port_wanted(__u16 sport, __u16 dport)
+{
+	__u32 i;
+
+	if (!targ_nports)
+		return true;
+	for (i = 0; i < TT_MAX_PORTS; i++) {
+		if (i >= targ_nports)
+			break;
+		if (targ_ports[i] == sport || targ_ports[i] == dport)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void read_tuple(struct tt_event *e, const struct sock *sk)
+{
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/*
+	 * Not skc_num: tcp_set_state() releases the port (inet_put_port zeroes
+	 * inet_num) before the CLOSE tracepoint fires; inet_sport survives.
+	 */
+	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (e->family == AF_INET) {
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else {
+		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+/* The kernel-side filters: namespace, ports and address family. */
+static __always_inline bool wanted(const struct tt_event *e)
+{
+	if (targ_netns && e->netns != targ_netns)
+		return false;
+	if (!port_wanted(e->sport, e->dport))
+		return false;
+	if (e->family == AF_INET)
+		return targ_family != AF_INET6;
+	if (e->family != AF_INET6)
+		return false;
+	/* An AF_INET6 socket talking to a v4-mapped peer is IPv4 on the wire. */
+	if (targ_family == AF_INET)
+		return is_v4mapped(e->daddr);
+	if (targ_family == AF_INET6)
+		return !is_v4mapped(e->daddr);
+	return true;
+}
+
+static __always_inline void set_owner(struct tt_sock *ts)
+{
+	ts->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(ts->comm, sizeof(ts->comm));
+	ts->flags |= TT_F_OWNER_KNOWN;
+}
+
+static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate,
+				 const struct tt_sock *ts, __u8 hook)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct tt_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RB_FULL);
+		return;
+	}
+	read_tuple(e, sk);
+	if (!wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->fact = fact;
+	e->oldstate = oldstate;
+	e->hook = hook;
+	e->err = BPF_CORE_READ(sk, sk_err);
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	if (ts) {
+		e->start_ns = ts->start_ns;
+		e->est_ns = ts->est_ns;
+		e->pid = ts->pid;
+		e->flags = ts->flags;
+		__builtin_memcpy(e->comm, ts->comm, sizeof(e->comm));
+		/* The handshake RTT sample, not whatever srtt became later. */
+		if (ts->hs_srtt_us)
+			e->srtt_us = ts->hs_srtt_us;
+	} else {
+		e->start_ns = 0;
+		e->est_ns = 0;
+		e->pid = 0;
+		e->flags = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void track(__u64 key, struct tt_sock *ts)
+{
+	if (bpf_map_update_elem(&socks, &key, ts, BPF_ANY))
+		count(TT_CNT_SOCK_FULL);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk, tid;
+	struct tt_connecting *c;
+	struct tt_sock *ts, nts = {};
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+
+	switch (newstate) {
+	case TCP_SYN_SENT:
+		/* connect() runs this in the caller's context: the owner. */
+		nts.start_ns = bpf_ktime_get_ns();
+		nts.flags = TT_F_STARTED;
+		set_owner(&nts);
+		track(key, &nts);
+		tid = bpf_get_current_pid_tgid();
+		c = bpf_map_lookup_elem(&connecting, &tid);
+		if (c)
+			c->sent_syn = 1;
+		break;
+	case TCP_SYN_RECV:
+		if (oldstate != TCP_LISTEN)
+			break;
+		/* A child cloned from the listener in softirq: no owner yet. */
+		nts.start_ns = bpf_ktime_get_ns();
+		nts.flags = TT_F_STARTED | TT_F_PASSIVE;
+		track(key, &nts);
+		break;
+	case TCP_ESTABLISHED:
+		ts = bpf_map_lookup_elem(&socks, &key);
+		if (oldstate == TCP_SYN_SENT) {
+			if (ts) {
+				ts->est_ns = bpf_ktime_get_ns();
+				ts->flags |= TT_F_ESTABLISHED;
+			}
+			emit(sk, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+		} else if (oldstate == TCP_SYN_RECV) {
+			if (!ts) {
+				nts.flags = TT_F_PASSIVE;
+				track(key, &nts);
+				ts = bpf_map_lookup_elem(&socks, &key);
+				if (!ts)
+					break;
+			}
+			ts->est_ns = bpf_ktime_get_ns();
+			ts->flags |= TT_F_ESTABLISHED;
+			ts->hs_srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+		}
+		break;
+	case TCP_FIN_WAIT1:
+	case TCP_LAST_ACK:
+		/*
+		 * close()/shutdown() move an established socket here in the
+		 * owner's context: attribute sockets we did not see open.
+		 */
+		ts = bpf_map_lookup_elem(&socks, &key);
+		if (ts) {
+			if (!(ts->flags & TT_F_OWNER_KNOWN))
+				set_owner(ts);
+		} else {
+			set_owner(&nts);
+			track(key, &nts);
+		}
+		break;
+	case TCP_CLOSE:
+		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
+			break;
+		ts = bpf_map_lookup_elem(&socks, &key);
+		emit(sk, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
+		if (ts)
+			bpf_map_delete_elem(&socks, &key);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Resets this host sends.  An abort (close() with unread data, SO_LINGER 0)
+ * moves the socket to CLOSE *before* the RST leaves, so user space pairs the
+ * two facts by tuple.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tt_send_reset, const struct sock *sk)
+{
+	int state;
+
+	if (!sk)
+		return 0;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/* Only full sockets of a connection: not listeners, request or timewait socks. */
+	if (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT ||
+	    state == TCP_SYN_SENT)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	emit(sk, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE);
+	return 0;
+}
+
+static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
+{
+	__u64 key = (__u64)sk;
+	struct tt_sock *ts, nts = {};
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	ts = bpf_map_lookup_elem(&socks, &key);
+	if (!ts) {
+		/* Established before we started: still attribute it. */
+		nts.flags = TT_F_PASSIVE;
+		track(key, &nts);
+		ts = bpf_map_lookup_elem(&socks, &key);
+		if (!ts) {
+			set_owner(&nts);
+			nts.flags |= TT_F_ACCEPTED;
+			emit(sk, TT_FACT_ACCEPTED, 0, &nts, hook);
+			return;
+		}
+	}
+	set_owner(ts);
+	ts->flags |= TT_F_ACCEPTED;
+	emit(sk, TT_FACT_ACCEPTED, 0, ts, hook);
+}
+
+static __always_inline const struct sock *fd_to_sk(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds, *f;
+	struct socket *sock;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tt_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(fd_to_sk(ctx->ret), TT_ACCEPT_SYSCALL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tt_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		on_accepted(fd_to_sk(ctx->ret), TT_ACCEPT_SYSCALL);
+	return 0;
+}
+
+/* Richer variants, chosen by user space when the running kernel allows them. */
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(tt_accept_kretprobe, struct sock *sk)
+{
+	on_accepted(sk, TT_ACCEPT_KRETPROBE);
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int tt_accept_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	/*
+	 * inet_csk_accept() lost two arguments in 6.10 (struct
+	 * proto_accept_arg); fetching the return value this way does not
+	 * depend on where it sits in ctx.
+	 */
+	bpf_get_func_ret(ctx, &ret);
+	on_accepted((const struct sock *)ret, TT_ACCEPT_FEXIT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tt_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	const void *uaddr = (const void *)ctx->args[1];
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct tt_connecting c = {};
+	struct sockaddr_in6 sa6;
+	struct sockaddr_in sa4;
+
+	if (bpf_probe_read_user(&c.family, sizeof(c.family), uaddr))
+		return 0;
+	if (c.family == AF_INET) {
+		if (bpf_probe_read_user(&sa4, sizeof(sa4), uaddr))
+			return 0;
+		c.dport = bpf_ntohs(sa4.sin_port);
+		__builtin_memcpy(c.daddr, &sa4.sin_addr, 4);
+	} else if (c.family == AF_INET6) {
+		if (bpf_probe_read_user(&sa6, sizeof(sa6), uaddr))
+			return 0;
+		c.dport = bpf_ntohs(sa6.sin6_port);
+		__builtin_memcpy(c.daddr, &sa6.sin6_addr, 16);
+	} else {
+		return 0;
+	}
+	c.fd = ctx->args[0];
+	c.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&connecting, &tid, &c, BPF_ANY))
+		count(TT_CNT_CONNECTING_FULL);
+	return 0;
+}
+
+/* A connect() that failed before a SYN left: no route to the destination. */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct tt_connecting *c;
+	const struct sock *sk;
+	struct tt_event *e;
+	long ret = ctx->ret;
+
+	c = bpf_map_lookup_elem(&connecting, &tid);
+	if (!c)
+		return 0;
+	if ((ret != -ENETUNREACH && ret != -EHOSTUNREACH) || c->sent_syn)
+		goto out;
+	sk = fd_to_sk(c->fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		goto out;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RB_FULL);
+		goto out;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	read_tuple(e, sk);
+	/* The socket has no peer yet: the destination is what connect() asked for. */
+	e->family = c->family;
+	e->dport = c->dport;
+	__builtin_memcpy(e->daddr, c->daddr, 16);
+	if (!wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		goto out;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->start_ns = c->start_ns;
+	e->fact = TT_FACT_CONNECT_ERR;
+	e->err = -ret;
+	e->pid = tid >> 32;
+	e->flags = TT_F_OWNER_KNOWN | TT_F_STARTED;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+out:
+	bpf_map_delete_elem(&connecting, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Open-addressing hash set keyed by struct tt_key (zero padded, compared bytewise). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conntab.h"
+
+enum { SLOT_EMPTY, SLOT_USED, SLOT_DELETED };
+
+static uint64_t key_hash(const struct tt_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Slot holding @k, or the first free slot on its probe path; cap must be > 0. */
+static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *found)
+{
+	size_t mask = t->cap - 1, i = key_hash(k) & mask, tomb = (size_t)-1;
+
+	for (;;) {
+		if (t->state[i] == SLOT_EMPTY) {
+			*found = false;
+			return tomb != (size_t)-1 ? tomb : i;
+		}
+		if (t->state[i] == SLOT_DELETED) {
+			if (tomb == (size_t)-1)
+				tomb = i;
+		} else if (!memcmp(&t->keys[i], k, sizeof(*k))) {
+			*found = true;
+			return i;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static int rehash(struct tt_conntab *t, size_t cap)
+{
+	struct tt_conntab n = { .cap = cap };
+
+	n.keys = malloc(cap * sizeof(*n.keys));
+	n.state = calloc(cap, 1);
+	if (!n.keys || !n.state) {
+		free(n.keys);
+		free(n.state);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		bool found;
+		size_t j;
+
+		if (t->state[i] != SLOT_USED)
+			continue;
+		j = probe(&n, &t->keys[i], &found);
+		n.keys[j] = t->keys[i];
+		n.state[j] = SLOT_USED;
+		n.count++;
+	}
+	n.filled = n.count;
+	tt_conntab_free(t);
+	*t = n;
+	return 0;
+}
+
+int tt_conntab_add(struct tt_conntab *t, const struct tt_key *k)
+{
+	bool found;
+	size_t i;
+
+	/* Keep the load (deleted slots included) under 1/2 so probes stay short. */
+	if ((t->filled + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap : 256;
+
+		while ((t->count + 1) * 4 > cap)
+			cap *= 2;
+		if (rehash(t, cap))
+			return -ENOMEM;
+	}
+	i = probe(t, k, &found);
+	if (found)
+		return 0;
+	if (t->state[i] == SLOT_EMPTY)
+		t->filled++;
+	t->keys[i] = *k;
+	t->state[i] = SLOT_USED;
+	t->count++;
+	return 1;
+}
+
+bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k)
+{
+	bool found = false;
+
+	if (t->cap)
+		probe(t, k, &found);
+	return found;
+}
+
+bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
+{
+	bool found = false;
+	size_t i;
+
+	if (!t->cap)
+		return false;
+	i = probe(t, k, &found);
+	if (!found)
+		return false;
+	t->state[i] = SLOT_DELETED;
+	t->count--;
+	return true;
+}
+
+void tt_conntab_free(struct tt_conntab *t)
+{
+	free(t->keys);
+	free(t->state);
+	memset(t, 0, sizeof(*t));
+}

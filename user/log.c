@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include "tt.h"
+
+int tt_verbosity;
+
+void tt_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > tt_verbosity)
+		return;
+	va_start(ap, fmt);
+	fputs("tcptrack: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

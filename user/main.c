@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcptrack: TCP connections live, with the process behind each, the
+ * handshake latency and a footer of rates.  main() owns the exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "classify.h"
+#include "loader.h"
+#include "output.h"
+#include "seed.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+struct app {
+	struct tt_config cfg;
+	struct tt_out out;
+	struct tt_classifier cls;
+	struct tt_bpf bpf;
+	uint64_t start_ns;
+	int out_err;		/* stdout failed (for example a closed pipe) */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int on_row(const struct tt_row *r, void *ctx)
+{
+	struct app *a = ctx;
+
+	return tt_out_row(&a->out, r);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+
+	if (size < sizeof(struct tt_event))
+		return 0;
+	return tt_cls_feed(&a->cls, data);
+}
+
+static int print_summary(struct app *a, const struct tt_counts *n, uint64_t since_ns,
+			 uint64_t now_ns)
+{
+	uint64_t cnt[TT_CNT_MAX] = { 0 };
+	struct tt_summary s = { .ts_ns = now_ns };
+
+	tt_bpf_counters(&a->bpf, cnt);
+	tt_cls_summary(n, (now_ns - since_ns) / 1e9, &s);
+	s.active = a->cls.active.count;
+	s.lost = cnt[TT_CNT_RB_FULL];
+	s.untracked = cnt[TT_CNT_SOCK_FULL] + cnt[TT_CNT_CONNECTING_FULL];
+	return tt_out_summary(&a->out, &s);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* no SA_RESTART: a signal must interrupt the ring buffer poll */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL))
+		return -errno;
+	/* a closed stdout is an EPIPE from write(), handled as a quiet end */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int run(struct app *a, struct ring_buffer *rb)
+{
+	uint64_t now = mono_ns(), last_summary = now;
+	uint64_t end = a->cfg.duration ? now + a->cfg.duration * 1000000000ull : 0;
+	int ret = 0;
+
+	while (!exiting) {
+		ret = ring_buffer__poll(rb, 100);
+		if (ret == -EINTR) {
+			ret = 0;
+			continue;
+		}
+		now = mono_ns();
+		if (ret < 0 && !a->cls.cb_err) {
+			tt_err("reading the ring buffer: %s", strerror(-ret));
+			return TT_EXIT_RUNTIME;
+		}
+		if (tt_cls_flush(&a->cls, now, false) || tt_out_flush(&a->out)) {
+			a->out_err = 1;
+			return TT_EXIT_OK;
+		}
+		if (a->cfg.interval && now - last_summary >= a->cfg.interval * 1000000000ull) {
+			if (print_summary(a, &a->cls.window, last_summary, now) ||
+			    tt_out_flush(&a->out)) {
+				a->out_err = 1;
+				return TT_EXIT_OK;
+			}
+			memset(&a->cls.window, 0, sizeof(a->cls.window));
+			last_summary = now;
+		}
+		if (end && now >= end)
+			break;
+	}
+	/* drain what the kernel already delivered before the final footer */
+	ring_buffer__consume(rb);
+	if (tt_cls_flush(&a->cls, mono_ns(), true) || tt_out_flush(&a->out))
+		a->out_err = 1;
+	return TT_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { 0 };
+	struct ring_buffer *rb = NULL;
+	char err[512] = "";
+	int ret, status;
+
+	ret = tt_parse_args(argc, argv, &a.cfg, err, sizeof(err));
+	if (ret == 1)
+		return TT_EXIT_OK;
+	if (ret < 0) {
+		fprintf(stderr, "tcptrack: %s (try --help)\n", err);
+		return TT_EXIT_USAGE;
+	}
+	tt_verbosity = a.cfg.verbose;
+
+	tt_out_init(&a.out, stdout, a.cfg.format);
+	if (tt_cls_init(&a.cls, &a.cfg, on_row, &a)) {
+		tt_err("out of memory");
+		return TT_EXIT_RUNTIME;
+	}
+	if (install_signals()) {
+		tt_err("installing signal handlers: %s", strerror(errno));
+		status = TT_EXIT_RUNTIME;
+		goto out;
+	}
+	if (tt_bpf_start(&a.bpf, &a.cfg, err, sizeof(err))) {
+		tt_err("%s", err);
+		status = TT_EXIT_RUNTIME;
+		goto out;
+	}
+	rb = ring_buffer__new(tt_bpf_events_fd(&a.bpf), on_event, &a, NULL);
+	if (!rb) {
+		tt_err("creating the ring buffer reader: %s", strerror(errno));
+		status = TT_EXIT_RUNTIME;
+		goto out;
+	}
+	/* after attaching, so that nothing opened in between is missed */
+	if (tt_seed_all(&a.cls, a.cfg.netns))
+		tt_err("seeding active connections: %s (counting only new ones)",
+		       strerror(errno));
+
+	a.start_ns = mono_ns();
+	if (!a.cfg.summary_only && tt_out_header(&a.out))
+		a.out_err = 1;
+	tt_out_flush(&a.out);
+	fprintf(stderr, "Tracing TCP connections (socket view, accept hook %s)%s. Ctrl-C to end.\n",
+		a.bpf.accept_hook, a.cfg.netns ? " in one network namespace" : "");
+
+	status = a.out_err ? TT_EXIT_OK : run(&a, rb);
+	if (!a.out_err) {
+		if (print_summary(&a, &a.cls.total, a.start_ns, mono_ns()) == 0)
+			tt_out_flush(&a.out);
+	}
+out:
+	ring_buffer__free(rb);
+	tt_bpf_stop(&a.bpf);
+	tt_cls_free(&a.cls);
+	/* stdout may be a closed pipe: say nothing more about it */
+	if (a.out_err)
+		fclose(stdout);
+	return status;
+}

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One row model, three renderings.  Every value is produced by one field
+ * function; the table, the wide table and JSON only differ in which fields
+ * they show and how they quote them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include "output.h"
+
+enum vkind { V_NULL, V_STR, V_NUM };
+
+struct field {
+	const char *json;	/* JSON key; NULL: table only */
+	const char *head;	/* table heading; NULL: JSON only */
+	int width;		/* table column width; 0: last column */
+	bool wide;		/* table: only in -o wide */
+	enum vkind (*get)(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n);
+};
+
+static const char *const errno_names[] = {
+	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EACCES] = "EACCES", [EPIPE] = "EPIPE",
+	[EADDRINUSE] = "EADDRINUSE", [EADDRNOTAVAIL] = "EADDRNOTAVAIL",
+	[ENETDOWN] = "ENETDOWN", [ENETUNREACH] = "ENETUNREACH", [ECONNABORTED] = "ECONNABORTED",
+	[ECONNRESET] = "ECONNRESET", [ETIMEDOUT] = "ETIMEDOUT", [ECONNREFUSED] = "ECONNREFUSED",
+	[EHOSTDOWN] = "EHOSTDOWN", [EHOSTUNREACH] = "EHOSTUNREACH", [EPROTO] = "EPROTO",
+	[EMSGSIZE] = "EMSGSIZE", [ENOPROTOOPT] = "ENOPROTOOPT", [ENOBUFS] = "ENOBUFS",
+};
+
+const char *tt_errno_name(int err)
+{
+	if (err > 0 && (size_t)err < sizeof(errno_names) / sizeof(errno_names[0]) &&
+	    errno_names[err])
+		return errno_names[err];
+	return NULL;
+}
+
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes) or 0; sets *cp. */
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned int *cp)
+{
+	size_t len, i;
+	unsigned int c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 */
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Appends to out[*pos] keeping room for the NUL; drops what does not fit. */
+static void put(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + n >= outlen)
+		return;
+	memcpy(out + *pos, s, n);
+	*pos += n;
+	out[*pos] = '\0';
+}
+
+/*
+ * Process names are chosen by the process: nothing reaches the terminal raw
+ * except printable text.  Controls (C0, DEL, C1) and invalid UTF-8 become \xNN,
+ * a backslash becomes \\.
+ */
+size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t pos = 0, i = 0;
+	char tmp[8];
+
+	if (outlen)
+		out[0] = '\0';
+	while (i < inlen && s[i]) {
+		unsigned int cp;
+		size_t n = utf8_seq(s + i, inlen - i, &cp);
+
+		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != '\\') {
+			put(out, outlen, &pos, (const char *)s + i, n);
+			i += n;
+			continue;
+		}
+		if (n == 1 && cp == '\\') {
+			put(out, outlen, &pos, "\\\\", 2);
+		} else {
+			/* escape every byte of a control or an invalid sequence */
+			size_t k = n ? n : 1;
+
+			for (size_t j = 0; j < k; j++) {
+				snprintf(tmp, sizeof(tmp), "\\x%02x", s[i + j]);
+				put(out, outlen, &pos, tmp, 4);
+			}
+			i += k;
+			continue;
+		}
+		i += n;
+	}
+	return pos;
+}
+
+/* JSON string body: always valid JSON and valid UTF-8; invalid bytes become U+FFFD. */
+size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t pos = 0, i = 0;
+	char tmp[8];
+
+	if (outlen)
+		out[0] = '\0';
+	while (i < inlen && s[i]) {
+		unsigned int cp;
+		size_t n = utf8_seq(s + i, inlen - i, &cp);
+
+		if (!n) {
+			put(out, outlen, &pos, "\\ufffd", 6);
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\') {
+			tmp[0] = '\\';
+			tmp[1] = cp;
+			put(out, outlen, &pos, tmp, 2);
+		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", cp);
+			put(out, outlen, &pos, tmp, 6);
+		} else {
+			put(out, outlen, &pos, (const char *)s + i, n);
+		}
+		i += n;
+	}
+	return pos;
+}
+
+static void fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
+{
+	const uint8_t *a = local ? k->saddr : k->daddr;
+
+	if (!inet_ntop(k->family, a, out, len))
+		snprintf(out, len, "?");
+}
+
+void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
+{
+	static const uint8_t zero[16];
+	uint16_t port = local ? k->sport : k->dport;
+	char a[INET6_ADDRSTRLEN];
+
+	/* A socket that never got a local address (connect() failed early). */
+	if (local && !port && !memcmp(k->saddr, zero, 16)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	fmt_addr(k, local, a, sizeof(a));
+	snprintf(out, len, k->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+static enum vkind v_printf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum vkind v_printf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return V_NUM;
+}
+
+static enum vkind v_ms(double ms, char *buf, size_t n, bool table)
+{
+	if (ms < 0)
+		return V_NULL;
+	/* the table rounds like the seed example; JSON keeps microseconds */
+	if (table)
+		return v_printf(buf, n, ms >= 1 || ms == 0 ? "%.1f" : "%.3f", ms);
+	return v_printf(buf, n, "%.3f", ms);
+}
+
+static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	int64_t real = (int64_t)r->ts_ns + o->mono_to_real_ns;
+	time_t sec = real / 1000000000;
+	struct tm tm;
+
+	if (o->format == TT_FMT_JSON) {
+		gmtime_r(&sec, &tm);
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + strlen(buf), n - strlen(buf), ".%06ldZ",
+			 (long)(real % 1000000000) / 1000);
+		return V_STR;
+	}
+	if (o->utc)
+		gmtime_r(&sec, &tm);
+	else
+		localtime_r(&sec, &tm);
+	strftime(buf, n, "%H:%M:%S", &tm);
+	return V_STR;
+}
+
+static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", tt_type_name(r->type));
+	return V_STR;
+}
+
+static enum vkind f_pid(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return r->pid < 0 ? V_NULL : v_printf(buf, n, "%d", r->pid);
+}
+
+static enum vkind f_comm(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	if (r->pid < 0 || !r->comm[0])
+		return V_NULL;
+	if (o->format == TT_FMT_JSON)
+		tt_escape_json(r->comm, sizeof(r->comm), buf, n);
+	else
+		tt_escape_table(r->comm, sizeof(r->comm), buf, n);
+	return V_STR;
+}
+
+static enum vkind f_src(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	tt_fmt_endpoint(&r->key, true, buf, n);
+	return V_STR;
+}
+
+static enum vkind f_dst(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	tt_fmt_endpoint(&r->key, false, buf, n);
+	return V_STR;
+}
+
+static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", r->key.family == AF_INET6 ? "ipv6" : "ipv4");
+	return V_STR;
+}
+
+static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	fmt_addr(&r->key, true, buf, n);
+	return V_STR;
+}
+
+static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	fmt_addr(&r->key, false, buf, n);
+	return V_STR;
+}
+
+static enum vkind f_sport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return v_printf(buf, n, "%u", r->key.sport);
+}
+
+static enum vkind f_dport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return v_printf(buf, n, "%u", r->key.dport);
+}
+
+static enum vkind f_lat(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return v_ms(r->lat_ms, buf, n, o->format != TT_FMT_JSON);
+}
+
+static enum vkind f_syns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return r->syns ? v_printf(buf, n, "%d", r->syns) : V_NULL;
+}
+
+static enum vkind f_dur(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return v_ms(r->dur_ms, buf, n, o->format != TT_FMT_JSON);
+}
+
+static enum vkind f_wait(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return v_ms(r->wait_ms, buf, n, o->format != TT_FMT_JSON);
+}
+
+static enum vkind f_tx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return r->bytes_sent < 0 ? V_NULL : v_printf(buf, n, "%lld", (long long)r->bytes_sent);
+}
+
+static enum vkind f_rx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return r->bytes_recv < 0 ? V_NULL : v_printf(buf, n, "%lld", (long long)r->bytes_recv);
+}
+
+static enum vkind f_netns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	return r->key.netns ? v_printf(buf, n, "%u", r->key.netns) : V_NULL;
+}
+
+static enum vkind f_reason(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	if (!r->reason)
+		return V_NULL;
+	snprintf(buf, n, "%s", r->reason);
+	return V_STR;
+}
+
+static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	const char *name = tt_errno_name(r->err);
+
+	if (!r->err)
+		return V_NULL;
+	if (name)
+		snprintf(buf, n, "%s", name);
+	else
+		snprintf(buf, n, "%d", r->err);
+	return V_STR;
+}
+
+static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	if (r->type != TT_RESET || !r->reason)
+		return V_NULL;
+	snprintf(buf, n, "%s", strcmp(r->reason, "rst-sent") ? "received" : "sent");
+	return V_STR;
+}
+
+static enum vkind f_view(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	snprintf(buf, n, "sock");
+	return V_STR;
+}
+
+static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	if (!r->hook)
+		return V_NULL;
+	snprintf(buf, n, "%s", r->hook);
+	return V_STR;
+}
+
+static const struct field fields[] = {
+	{ "time", "TIME", 8, false, f_time },
+	{ "type", "TYPE", 8, false, f_type },
+	{ "pid", "PID", 7, false, f_pid },
+	{ "comm", "COMM", 16, false, f_comm },
+	{ "family", NULL, 0, false, f_family },
+	{ NULL, "SADDR:SPORT", 22, false, f_src },
+	{ "saddr", NULL, 0, false, f_saddr },
+	{ "sport", NULL, 0, false, f_sport },
+	{ NULL, "DADDR:DPORT", 22, false, f_dst },
+	{ "daddr", NULL, 0, false, f_daddr },
+	{ "dport", NULL, 0, false, f_dport },
+	{ "lat_ms", "LAT(ms)", 8, false, f_lat },
+	{ "syns", "SYNS", 4, true, f_syns },
+	{ "dur_ms", "DUR(ms)", 10, true, f_dur },
+	{ "bytes_sent", "TX", 10, true, f_tx },
+	{ "bytes_recv", "RX", 10, true, f_rx },
+	{ "accept_wait_ms", "WAIT(ms)", 8, true, f_wait },
+	{ "netns", "NETNS", 10, true, f_netns },
+	{ "reason", "REASON", 0, true, f_reason },
+	{ "err", NULL, 0, false, f_err },
+	{ "rst", NULL, 0, false, f_rst },
+	{ "view", NULL, 0, false, f_view },
+	{ "hook", NULL, 0, false, f_hook },
+};
+
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format)
+{
+	struct timespec mono, real;
+
+	memset(o, 0, sizeof(*o));
+	o->f = f;
+	o->format = format;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	o->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000ll +
+			     (real.tv_nsec - mono.tv_nsec);
+}
+
+static bool in_table(const struct tt_out *o, const struct field *fl)
+{
+	return fl->head && (!fl->wide || o->format == TT_FMT_WIDE);
+}
+
+/* Index of the last field the table shows: it is not padded. */
+static size_t last_table_field(const struct tt_out *o)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (in_table(o, &fields[i]))
+			last = i;
+	return last;
+}
+
+static int check(struct tt_out *o)
+{
+	return ferror(o->f) ? -(errno ? errno : EIO) : 0;
+}
+
+int tt_out_header(struct tt_out *o)
+{
+	size_t last = last_table_field(o);
+
+	if (o->format == TT_FMT_JSON)
+		return 0;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (!in_table(o, &fields[i]))
+			continue;
+		if (i == last)
+			fprintf(o->f, "%s\n", fields[i].head);
+		else
+			fprintf(o->f, "%-*s ", fields[i].width, fields[i].head);
+	}
+	return check(o);
+}
+
+int tt_out_row(struct tt_out *o, const struct tt_row *r)
+{
+	char buf[256];
+
+	if (o->format == TT_FMT_JSON) {
+		const char *sep = "{";
+
+		for (size_t i = 0; i < NFIELDS; i++) {
+			enum vkind k;
+
+			if (!fields[i].json)
+				continue;
+			k = fields[i].get(o, r, buf, sizeof(buf));
+			fprintf(o->f, k == V_STR ? "%s\"%s\":\"%s\"" : "%s\"%s\":%s", sep,
+				fields[i].json, k == V_NULL ? "null" : buf);
+			sep = ",";
+		}
+		fputs("}\n", o->f);
+		return check(o);
+	}
+
+	size_t last = last_table_field(o);
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (!in_table(o, &fields[i]))
+			continue;
+		if (fields[i].get(o, r, buf, sizeof(buf)) == V_NULL)
+			strcpy(buf, "-");
+		if (i == last)
+			fprintf(o->f, "%s\n", buf);
+		else
+			fprintf(o->f, "%-*s ", fields[i].width, buf);
+	}
+	return check(o);
+}
+
+int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
+{
+	if (o->format == TT_FMT_JSON) {
+		struct tt_row r = { .ts_ns = s->ts_ns };
+		char t[64];
+
+		f_time(o, &r, t, sizeof(t));
+		fprintf(o->f,
+			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"conn_rate\":%.3f,"
+			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu}\n",
+			t, (unsigned long long)s->active, s->conn_rate, s->failure_pct,
+			(unsigned long long)s->lost, (unsigned long long)s->untracked);
+		return check(o);
+	}
+	fprintf(o->f, "[Active connections: %llu]\n", (unsigned long long)s->active);
+	fprintf(o->f, "[Connection rate: %.1f/s]\n", s->conn_rate);
+	fprintf(o->f, "[Failure rate: %.1f%%]\n", s->failure_pct);
+	if (s->lost)
+		fprintf(o->f, "[Lost events: %llu]\n", (unsigned long long)s->lost);
+	if (s->untracked)
+		fprintf(o->f, "[Untracked sockets: %llu]\n", (unsigned long long)s->untracked);
+	return check(o);
+}
+
+int tt_out_flush(struct tt_out *o)
+{
+	if (fflush(o->f))
+		return -(errno ? errno : EIO);
+	return check(o);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Rendering rows and summaries: table, wide table and JSON lines. */
+#ifndef TT_OUTPUT_H
+#define TT_OUTPUT_H
+
+#include "tt.h"
+
+struct tt_out {
+	FILE *f;
+	enum tt_format format;
+	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
+	bool utc;			/* table TIME in UTC instead of local time (tests) */
+};
+
+void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format);
+int tt_out_header(struct tt_out *o);
+int tt_out_row(struct tt_out *o, const struct tt_row *r);
+int tt_out_summary(struct tt_out *o, const struct tt_summary *s);
+int tt_out_flush(struct tt_out *o);
+
+/* Exposed for the unit tests. */
+size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen);
+size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen);
+void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len);
+const char *tt_errno_name(int err);
+
+#endif

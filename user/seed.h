@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef TT_SEED_H
+#define TT_SEED_H
+
+#include "classify.h"
+
+/* Adds every established connection on the host (or in one netns) to @cls. */
+int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns);
+
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User-space model shared by the classifier, the outputs and main: the
+ * configuration, the row every output renders, and the statistics.
+ */
+#ifndef TT_H
+#define TT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "tcptrack.h"
+
+#define TT_EXIT_OK	0
+#define TT_EXIT_RUNTIME	1
+#define TT_EXIT_USAGE	2
+
+#define TT_MAX_PIDS	16
+
+enum tt_type {
+	TT_CONNECT,
+	TT_ACCEPT,
+	TT_CLOSE,
+	TT_REFUSED,
+	TT_TIMEOUT,
+	TT_RESET,
+	TT_UNREACH,
+	TT_NTYPES,
+};
+
+#define TT_FAILED_TYPES ((1u << TT_REFUSED) | (1u << TT_TIMEOUT) | (1u << TT_UNREACH) | \
+			 (1u << TT_RESET))
+
+enum tt_format { TT_FMT_TABLE, TT_FMT_WIDE, TT_FMT_JSON };
+
+enum tt_hook_pref { TT_HOOK_AUTO, TT_HOOK_FEXIT, TT_HOOK_KPROBE, TT_HOOK_SYSCALL };
+
+struct tt_config {
+	pid_t pids[TT_MAX_PIDS];
+	int npids;
+	char comm[TT_COMM_LEN];		/* exact match; "" = any */
+	uint16_t ports[TT_MAX_PORTS];
+	int nports;
+	int family;			/* 0, AF_INET or AF_INET6 */
+	uint32_t types;			/* bit mask of enum tt_type; 0 = all */
+	enum tt_format format;
+	unsigned int interval;		/* seconds; 0 = footer at exit only */
+	unsigned int duration;		/* seconds; 0 = until a signal */
+	uint32_t netns;			/* inode; 0 = all namespaces */
+	bool summary_only;
+	bool no_seed;
+	int verbose;
+	enum tt_hook_pref accept_hook;
+};
+
+/* A connection's identity inside one network namespace. */
+struct tt_key {
+	uint32_t netns;
+	uint16_t family;
+	uint16_t sport;
+	uint16_t dport;
+	uint16_t pad;
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+};
+
+/* One output line, whatever the format. */
+struct tt_row {
+	enum tt_type type;
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
+	struct tt_key key;		/* family AF_INET for v4-mapped peers */
+	int pid;			/* -1: unknown */
+	char comm[TT_COMM_LEN];		/* "": unknown; raw bytes from the kernel */
+	double lat_ms;			/* < 0: does not apply */
+	double wait_ms;			/* accept queue wait; < 0: n/a */
+	double dur_ms;			/* established lifetime or time to failure; < 0: n/a */
+	int64_t bytes_sent;		/* < 0: n/a */
+	int64_t bytes_recv;
+	int syns;			/* SYNs sent by the active side; 0: n/a */
+	int err;			/* errno reported by the kernel, 0 if none */
+	const char *reason;		/* short word, see docs/classification.md */
+	const char *hook;		/* accept hook, NULL otherwise */
+};
+
+struct tt_summary {
+	uint64_t ts_ns;
+	uint64_t active;
+	double conn_rate;		/* CONNECT+ACCEPT per second */
+	double failure_pct;		/* failed attempts / attempts */
+	uint64_t lost;			/* facts the kernel could not deliver */
+	uint64_t untracked;		/* sockets the kernel could not track */
+};
+
+/* opts.c */
+int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_t errlen);
+void tt_usage(FILE *f, const char *prog);
+const char *tt_type_name(enum tt_type t);
+int tt_type_from_name(const char *s);
+int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* log.c: levelled logging to stderr */
+extern int tt_verbosity;
+void tt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define tt_err(...)	tt_log(0, __VA_ARGS__)
+#define tt_info(...)	tt_log(1, __VA_ARGS__)
+#define tt_debug(...)	tt_log(2, __VA_ARGS__)
+
+#endif /* TT_H */
