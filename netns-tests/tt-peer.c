@@ -1,3 +1,181 @@
 // SPDX-License-Identifier: GPL-2.0
-/* placeholder replaced below */
-int main(void) { return 0; }
+/*
+ * tt-peer: the client and server the netns scenarios run, so that every
+ * event has a known PID, command name and behaviour.
+ *
+ *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst] [-N NAME]
+ *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-N NAME]
+ *
+ * The server prints "ready <pid>" once listening; the client prints
+ * "<pid> ok" or "<pid> <errno name>" and exits 0 only on success.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int make_addr(const char *host, const char *port, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	int p = atoi(port);
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p);
+		*len = sizeof(*s4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(p);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	fprintf(stderr, "tt-peer: bad address %s\n", host);
+	exit(2);
+}
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENETUNREACH: return "ENETUNREACH";
+	case ECONNRESET: return "ECONNRESET";
+	case EPIPE: return "EPIPE";
+	default: return strerror(e);
+	}
+}
+
+static int server(const struct sockaddr_storage *ss, socklen_t len, int count, const char *mode)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM, 0);
+	char buf[4096];
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)ss, len) || listen(fd, 128)) {
+		perror("tt-peer server");
+		return 1;
+	}
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0) {
+			perror("tt-peer accept");
+			return 1;
+		}
+		if (!strcmp(mode, "rst")) {
+			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+			/* an abort: close() with SO_LINGER 0 sends RST */
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		} else {
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+		}
+		close(c);
+	}
+	close(fd);
+	return 0;
+}
+
+static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, int bytes)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0), err = 0;
+	socklen_t elen = sizeof(err);
+	char buf[4096] = { 0 };
+
+	if (fd < 0) {
+		perror("tt-peer socket");
+		return 2;
+	}
+	if (timeout_ms > 0) {
+		/* the application's own connect timeout, as many clients have */
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		if (connect(fd, (const struct sockaddr *)ss, len) && errno != EINPROGRESS) {
+			err = errno;
+		} else if (poll(&p, 1, timeout_ms) == 0) {
+			err = ETIMEDOUT;
+		} else {
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		}
+		fcntl(fd, F_SETFL, 0);
+	} else if (connect(fd, (const struct sockaddr *)ss, len)) {
+		err = errno;
+	}
+	if (err) {
+		printf("%d %s\n", getpid(), ename(err));
+		close(fd);
+		return 1;
+	}
+	while (bytes > 0) {
+		ssize_t n = write(fd, buf, bytes < (int)sizeof(buf) ? bytes : (int)sizeof(buf));
+
+		if (n <= 0) {
+			err = errno;
+			break;
+		}
+		bytes -= n;
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+	}
+	close(fd);
+	printf("%d %s\n", getpid(), err ? ename(err) : "ok");
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = "fin", *name = NULL;
+	int count = 1, timeout_ms = 0, bytes = 1, opt;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: tt-peer server|client ADDR PORT [options]\n");
+		return 2;
+	}
+	optind = 4;
+	while ((opt = getopt(argc, argv, "n:m:t:s:N:")) != -1) {
+		switch (opt) {
+		case 'n': count = atoi(optarg); break;
+		case 'm': mode = optarg; break;
+		case 't': timeout_ms = atoi(optarg); break;
+		case 's': bytes = atoi(optarg); break;
+		case 'N': name = optarg; break;
+		default: return 2;
+		}
+	}
+	if (name)
+		prctl(PR_SET_NAME, name);	/* the kernel keeps the first 15 bytes */
+	make_addr(argv[2], argv[3], &ss, &len);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "server"))
+		return server(&ss, len, count, mode);
+	return client(&ss, len, timeout_ms, bytes);
+}
