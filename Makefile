@@ -38,8 +38,8 @@ all: $(OUT)/tcptrack $(OUT)/tt-peer
 setup:
 	$(Q)scripts/setup
 
-$(OUT):
-	$(Q)mkdir -p $(OUT) $(OUT)/tests
+$(OUT) $(OUT)/tests:
+	$(Q)mkdir -p $@
 
 $(OUT)/vmlinux.h: | $(OUT)
 	$(call msg,GEN,$@)
@@ -67,7 +67,7 @@ $(OUT)/tt-peer: netns-tests/tt-peer.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)
+$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CORE_OBJS) -lcmocka -o $@
 

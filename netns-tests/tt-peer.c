@@ -4,7 +4,9 @@
  * event has a known PID, command name and behaviour.
  *
  *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst] [-N NAME]
- *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-N NAME]
+ *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-N NAME]
+ *
+ * -H keeps the connection open (no shutdown) until the peer closes it.
  *
  * The server prints "ready <pid>" once listening; the client prints
  * "<pid> ok" or "<pid> <errno name>" and exits 0 only on success.
@@ -93,7 +95,8 @@ static int server(const struct sockaddr_storage *ss, socklen_t len, int count, c
 	return 0;
 }
 
-static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, int bytes)
+static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, int bytes,
+		  int hold)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM, 0), err = 0;
 	socklen_t elen = sizeof(err);
@@ -133,7 +136,8 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 		}
 		bytes -= n;
 	}
-	shutdown(fd, SHUT_WR);
+	if (!hold)
+		shutdown(fd, SHUT_WR);
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -152,7 +156,7 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 int main(int argc, char **argv)
 {
 	const char *mode = "fin", *name = NULL;
-	int count = 1, timeout_ms = 0, bytes = 1, opt;
+	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, opt;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -161,12 +165,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 4;
-	while ((opt = getopt(argc, argv, "n:m:t:s:N:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:HN:")) != -1) {
 		switch (opt) {
 		case 'n': count = atoi(optarg); break;
 		case 'm': mode = optarg; break;
 		case 't': timeout_ms = atoi(optarg); break;
 		case 's': bytes = atoi(optarg); break;
+		case 'H': hold = 1; break;
 		case 'N': name = optarg; break;
 		default: return 2;
 		}
@@ -177,5 +182,5 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "server"))
 		return server(&ss, len, count, mode);
-	return client(&ss, len, timeout_ms, bytes);
+	return client(&ss, len, timeout_ms, bytes, hold);
 }

@@ -277,7 +277,7 @@ int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k)
 	normalize(&n);
 	if (!tt_cls_key_wanted(c->cfg, &n))
 		return 0;
-	return tt_conntab_add(&c->active, &n) < 0 ? -ENOMEM : 0;
+	return tt_conntab_add(&c->active, &n);
 }
 
 static void release(struct tt_classifier *c, const struct tt_row *r)

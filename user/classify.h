@@ -53,7 +53,7 @@ void tt_cls_free(struct tt_classifier *c);
 int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e);
 /* Releases rows whose hold ended by @now_ns (CLOCK_MONOTONIC); all with @all. */
 int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all);
-/* Adds a connection that was established before tracing started. */
+/* Adds a connection established before tracing started: 1 added, 0 not, -ENOMEM. */
 int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k);
 bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k);
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s);

@@ -6,6 +6,7 @@
  * keeps in /var/run/netns.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,15 +52,24 @@ static void seed_one(struct nl_object *obj, void *arg)
 	struct seed_ctx *ctx = arg;
 	struct tt_key k = { .netns = ctx->netns };
 
+	/* the kernel may answer with more states than asked for */
+	if (!(SEED_STATES & (1 << idiagnl_msg_get_state(m))))
+		return;
 	k.family = idiagnl_msg_get_family(m);
-	k.sport = idiagnl_msg_get_sport(m);
-	k.dport = idiagnl_msg_get_dport(m);
+	/* libnl hands the ports over in network byte order */
+	k.sport = ntohs(idiagnl_msg_get_sport(m));
+	k.dport = ntohs(idiagnl_msg_get_dport(m));
 	copy_addr(k.saddr, idiagnl_msg_get_src(m));
 	copy_addr(k.daddr, idiagnl_msg_get_dst(m));
-	if (tt_cls_seed(ctx->cls, &k))
-		ctx->err = -ENOMEM;
-	else
+	switch (tt_cls_seed(ctx->cls, &k)) {
+	case 1:
 		ctx->added++;
+		break;
+	case 0:
+		break;
+	default:
+		ctx->err = -ENOMEM;
+	}
 }
 
 /* Dumps the TCP sockets of the namespace the calling thread is in. */
