@@ -6,7 +6,7 @@ OUT		:= build
 CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
-PKGS		:= libbpf libnl-3.0 libnl-idiag-3.0
+PKGS		:= libbpf libxdp libnl-3.0 libnl-route-3.0 libnl-idiag-3.0
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
@@ -27,7 +27,7 @@ endif
 
 # Userspace logic with no libbpf dependency: linked into the tool and the unit tests.
 CORE_SRCS	:= user/classify.c user/output.c user/opts.c user/conntab.c user/log.c
-TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c
+TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c user/wire.c
 CORE_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -45,15 +45,16 @@ $(OUT)/vmlinux.h: | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.bpf.o: kern/%.bpf.c include/tcptrack.h $(OUT)/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/$*.bpf.d -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUT)/loader.o: $(OUT)/tcptrack.skel.h
+$(OUT)/wire.o: $(OUT)/wire.skel.h
 
 $(OUT)/%.o: user/%.c | $(OUT)
 	$(call msg,CC,$@)

@@ -16,6 +16,8 @@
 #define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
 #define TT_MAX_CONNECTING	16384	/* threads inside connect() */
 #define TT_RINGBUF_BYTES	(8u << 20)
+#define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
+#define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
 
 /*
  * Facts: what the kernel saw, not what it means.  user/classify.c turns them
@@ -27,7 +29,24 @@ enum tt_fact {
 	TT_FACT_CLOSED,		/* any state -> CLOSE */
 	TT_FACT_RST_SENT,	/* this host sent an RST on a full socket */
 	TT_FACT_CONNECT_ERR,	/* connect() failed before any SYN left (no route) */
+	TT_FACT_SYN_RETRY,	/* a connecting socket retransmitted its SYN (owner known) */
+	TT_FACT_PASSIVE_EST,	/* SYN_RECV -> ESTABLISHED (only with the wire view) */
 };
+
+/* Wire facts: what the TC/XDP programs saw on an interface. */
+enum tt_wire_fact {
+	TT_WFACT_HANDSHAKE = 1,	/* SYN, SYN-ACK and the final ACK seen */
+	TT_WFACT_SYN_RETRY,	/* the initiator sent its SYN again */
+	TT_WFACT_REFUSED,	/* RST answering a SYN */
+	TT_WFACT_RESET,		/* RST after the SYN-ACK */
+	TT_WFACT_CLOSE,		/* both FINs seen */
+};
+
+enum tt_dir { TT_DIR_INGRESS = 0, TT_DIR_EGRESS = 1 };
+
+/* tt_wire_event.by */
+#define TT_BY_INITIATOR	1
+#define TT_BY_RESPONDER	2
 
 /* Which socket-view hook reported an accept; shown with -v and in JSON. */
 enum tt_accept_hook {
@@ -68,6 +87,57 @@ struct tt_event {
 	char comm[TT_COMM_LEN];
 };
 
+/*
+ * A wire fact.  Addresses are the initiator's (the SYN's sender) and the
+ * responder's; which of them is local is for user space to decide.
+ */
+struct tt_wire_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC of the packet that made the fact */
+	__u64 syn_ns;		/* first SYN */
+	__u64 synack_ns;	/* first SYN-ACK */
+	__u64 ack_ns;		/* final ACK of the handshake */
+	__u32 ifindex;
+	__u16 family;
+	__u16 iport;		/* initiator port, host order */
+	__u16 rport;		/* responder port */
+	__u8 fact;		/* enum tt_wire_fact */
+	__u8 syns;		/* SYNs seen from the initiator */
+	__u8 synacks;		/* SYN-ACKs seen from the responder */
+	__u8 syn_dir;		/* enum tt_dir of the first SYN on this interface */
+	__u8 by;		/* TT_BY_* for RESET and CLOSE (who sent the RST / first FIN) */
+	__u8 pkt_dir;		/* enum tt_dir of the packet that made the fact */
+	__u8 iaddr[16];
+	__u8 raddr[16];
+};
+
+/* Wire-view flow key: the endpoints in canonical (sorted) order, per interface. */
+struct tt_flow_key {
+	__u32 ifindex;
+	__u16 family;
+	__u16 port_lo;
+	__u16 port_hi;
+	__u16 pad;
+	__u8 addr_lo[16];
+	__u8 addr_hi[16];
+};
+
+struct tt_flow {
+	__u64 syn_ns;
+	__u64 synack_ns;
+	__u64 ack_ns;
+	__u32 syn_seq;		/* initiator's ISN */
+	__u32 synack_seq;	/* responder's ISN */
+	__u8 init_is_lo;	/* the initiator is the _lo endpoint of the key */
+	__u8 syns;
+	__u8 synacks;
+	__u8 syn_dir;
+	__u8 state;		/* TT_WS_* */
+	__u8 fins;		/* TT_BY_* bits of the FINs seen */
+	__u8 pad[2];
+};
+
+enum tt_wire_state { TT_WS_SYN = 1, TT_WS_SYNACK, TT_WS_EST };
+
 /* Per-socket state kept between transitions, keyed by struct sock address. */
 struct tt_sock {
 	__u64 start_ns;
@@ -95,11 +165,17 @@ enum tt_counter {
 	TT_CNT_RB_FULL = 0,	/* ring buffer full: a fact was lost */
 	TT_CNT_SOCK_FULL,	/* socket map full: a socket went untracked */
 	TT_CNT_CONNECTING_FULL,	/* connecting map full */
+	TT_CNT_WIRE_TRUNCATED,	/* SYN/RST/FIN packets whose headers could not be read */
 	TT_CNT_MAX,
 };
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
+_Static_assert(sizeof(struct tt_wire_event) == 80, "tt_wire_event layout changed");
+/* the ring buffer reader tells the two kinds of records apart by size */
+_Static_assert(sizeof(struct tt_wire_event) != sizeof(struct tt_event), "record sizes collide");
+_Static_assert(sizeof(struct tt_flow_key) == 44, "tt_flow_key layout changed");
+_Static_assert(sizeof(struct tt_flow) == 40, "tt_flow layout changed");
 _Static_assert(sizeof(struct tt_sock) == 48, "tt_sock layout changed");
 _Static_assert(sizeof(struct tt_connecting) == 40, "tt_connecting layout changed");
 #endif

@@ -21,6 +21,8 @@ const volatile __u32 targ_netns = 0;
 const volatile __u16 targ_family = 0;
 const volatile __u32 targ_nports = 0;
 const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+/* The wire view is on: report the facts the joiner pairs with wire facts. */
+const volatile bool wire_join = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -224,6 +226,8 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			ts->est_ns = bpf_ktime_get_ns();
 			ts->flags |= TT_F_ESTABLISHED;
 			ts->hs_srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+			if (wire_join)
+				emit(sk, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 		}
 		break;
 	case TCP_FIN_WAIT1:
@@ -273,6 +277,19 @@ int BPF_PROG(tt_send_reset, const struct sock *sk)
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	emit(sk, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE);
+	return 0;
+}
+
+/* A SYN sent again: lets the joiner name the process behind a wire TIMEOUT. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tt_retransmit, const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!wire_join || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+		return 0;
+	emit(sk, TT_FACT_SYN_RETRY, TCP_SYN_SENT, bpf_map_lookup_elem(&socks, &key),
+	     TT_ACCEPT_NONE);
 	return 0;
 }
 

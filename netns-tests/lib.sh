@@ -138,3 +138,30 @@ finish() {
 	fi
 	exit 1
 }
+
+# start_tracker_in NS [ARGS...]: like start_tracker, but inside a namespace (to
+# attach to its interfaces).  tcptrack still sees every namespace's sockets.
+start_tracker_in() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
+	TT_PID=$!
+	for _ in $(seq 1 200); do
+		grep -q '^Tracing' "$WORK/err.txt" 2>/dev/null && return 0
+		kill -0 "$TT_PID" 2>/dev/null || die "tcptrack exited before tracing"
+		sleep 0.05
+	done
+	die "tcptrack did not start tracing within 10 s"
+}
+
+# Nothing of ours on an interface once tcptrack has exited.
+expect_iface_clean() {
+	local ns=$1 dev=$2 out
+	out=$(ip netns exec "$ns" tc filter show dev "$dev" ingress 2>/dev/null; ip netns exec "$ns" tc filter show dev "$dev" egress 2>/dev/null)
+	[ -z "$out" ] || fail "tc filters left on $dev: $out"
+	ip -n "$ns" link show dev "$dev" | grep -q 'xdp' && fail "XDP program left on $dev"
+	out=$(bpftool link show 2>/dev/null | grep -E 'tcx|xdp' | grep -c "ifindex $(ip -n "$ns" -o link show dev "$dev" | cut -d: -f1) ")
+	[ "$out" -eq 0 ] || fail "$out BPF links left on $dev"
+	out=$(bpftool prog show 2>/dev/null | grep -cE 'name (tt_tc_ingress|tt_tc_egress|tt_xdp_ingress)')
+	[ "$out" -eq 0 ] || fail "$out wire BPF programs still loaded"
+}

@@ -226,6 +226,11 @@ bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k)
 {
 	if (cfg->netns && k->netns != cfg->netns)
 		return false;
+	return tt_cls_key_wanted_any_netns(cfg, k);
+}
+
+bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k)
+{
 	if (cfg->family && k->family != cfg->family)
 		return false;
 	if (cfg->nports) {
@@ -259,6 +264,7 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
+	c->flows.vsize = sizeof(struct tt_jflow);
 	c->q = calloc(TT_QUEUE_MAX, sizeof(*c->q));
 	return c->q ? 0 : -ENOMEM;
 }
@@ -266,8 +272,18 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 void tt_cls_free(struct tt_classifier *c)
 {
 	tt_conntab_free(&c->active);
+	tt_conntab_free(&c->flows);
 	free(c->q);
 	c->q = NULL;
+}
+
+void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
+			const struct tt_prefix *prefixes, int n)
+{
+	c->wire = true;
+	c->syn_timeout_ns = syn_timeout_s * 1000000000ull;
+	c->nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
+	memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
 }
 
 int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k)
@@ -284,7 +300,11 @@ static void release(struct tt_classifier *c, const struct tt_row *r)
 {
 	const struct tt_config *cfg = c->cfg;
 
-	if (!tt_cls_key_wanted(cfg, &r->key) || !who_wanted(cfg, r))
+	/* --netns narrows the socket view; the wire view is the interfaces' own */
+	if (r->views & TT_VIEW_SOCK ? !tt_cls_key_wanted(cfg, &r->key)
+				    : !tt_cls_key_wanted_any_netns(cfg, &r->key))
+		return;
+	if (!who_wanted(cfg, r))
 		return;
 	c->total.n[r->type]++;
 	c->window.n[r->type]++;
@@ -299,19 +319,192 @@ static struct tt_held *q_at(struct tt_classifier *c, size_t i)
 	return &c->q[(c->qhead + i) % TT_QUEUE_MAX];
 }
 
+/* The held row with stream position @seq, if it is still queued. */
+static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
+{
+	if (seq < c->qseq || seq >= c->qseq + c->qlen)
+		return NULL;
+	return q_at(c, seq - c->qseq);
+}
+
+static bool key_eq(const struct tt_key *a, const struct tt_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* ---- the join of the socket and wire views (docs/wire.md) ---- */
+
+/* Milestones: a row of one view pairs with the other view's row of the same class. */
+enum { CLS_OPEN, CLS_FAIL, CLS_END, CLS_N };
+
+static uint8_t type_class(enum tt_type t)
+{
+	switch (t) {
+	case TT_CONNECT:
+	case TT_ACCEPT:
+		return CLS_OPEN;
+	case TT_REFUSED:
+	case TT_TIMEOUT:
+	case TT_UNREACH:
+		return CLS_FAIL;
+	default:
+		return CLS_END;
+	}
+}
+
+/* A connection's identity for the join: both endpoints in sorted order, no netns. */
+static void join_key(const struct tt_key *k, struct tt_key *j)
+{
+	bool swap = memcmp(k->saddr, k->daddr, 16) > 0 ||
+		    (!memcmp(k->saddr, k->daddr, 16) && k->sport > k->dport);
+
+	memset(j, 0, sizeof(*j));
+	j->family = k->family;
+	memcpy(j->saddr, swap ? k->daddr : k->saddr, 16);
+	memcpy(j->daddr, swap ? k->saddr : k->daddr, 16);
+	j->sport = swap ? k->dport : k->sport;
+	j->dport = swap ? k->sport : k->dport;
+}
+
+static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
+{
+	struct tt_jflow *f = tt_conntab_put(&c->flows, j);
+
+	if (!f) {
+		c->untracked_flows++;
+		return NULL;
+	}
+	f->last_ns = now;
+	return f;
+}
+
+static double wire_lat(const struct tt_jclass *w, enum tt_type type)
+{
+	/* the client's handshake ends at the SYN-ACK, the server's at the final ACK */
+	uint64_t end = type == TT_CONNECT ? w->synack_ns : w->ack_ns;
+
+	if (!end)
+		end = w->synack_ns;
+	return w->syn_ns && end > w->syn_ns ? ns_to_ms(end - w->syn_ns) : -1;
+}
+
+static void enrich(struct tt_row *r, const struct tt_jclass *w)
+{
+	r->views |= TT_VIEW_WIRE;
+	r->ifindex = w->ifindex;
+	r->wire_syns = w->syns;
+	if (type_class(r->type) == CLS_OPEN) {
+		r->sock_lat_ms = r->lat_ms;
+		r->wire_lat_ms = wire_lat(w, r->type);
+		if (r->wire_lat_ms >= 0)
+			r->lat_ms = r->wire_lat_ms;
+	}
+}
+
+static bool in_prefix(const struct tt_prefix *p, uint16_t family, const uint8_t *a)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (p->family != family || p->len > (family == AF_INET ? 32 : 128))
+		return false;
+	if (memcmp(p->addr, a, full))
+		return false;
+	return !rest || !((p->addr[full] ^ a[full]) & (0xff << (8 - rest)));
+}
+
+/* Would this connection's packets cross an attached interface? */
+static bool crosses_wire(const struct tt_classifier *c, const struct tt_key *k)
+{
+	for (int i = 0; i < c->nprefixes; i++)
+		if (in_prefix(&c->prefixes[i], k->family, k->saddr) ||
+		    in_prefix(&c->prefixes[i], k->family, k->daddr))
+			return true;
+	return false;
+}
+
+static bool is_local_addr(const struct tt_classifier *c, uint16_t family, const uint8_t *a)
+{
+	for (int i = 0; i < c->nprefixes; i++)
+		if (c->prefixes[i].family == family &&
+		    !memcmp(c->prefixes[i].addr, a, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* A row that waited for the other view and got nothing. */
+static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
+{
+	struct tt_jflow *f;
+
+	if (h->wait_wire && h->cls == CLS_FAIL && h->row.type != TT_UNREACH &&
+	    crosses_wire(c, &h->row.key)) {
+		f = tt_conntab_get(&c->flows, &h->jkey);
+		/* the wire never saw its SYN: blocked on this host, before the interface */
+		if (!f || !f->seen_syn)
+			h->row.reason = "blocked-locally";
+	}
+}
+
+/* Unclaimed: from now on a socket row of the same failure is a duplicate. */
+static void wire_row_released(struct tt_classifier *c, const struct tt_held *h)
+{
+	struct tt_jflow *f = tt_conntab_get(&c->flows, &h->jkey);
+	struct tt_jclass *jc;
+
+	if (!f)
+		return;
+	jc = &f->c[h->cls];
+	if (jc->wire_row_held && jc->wire_row_seq == h->seq) {
+		jc->wire_row_held = false;
+		jc->wire_row_out = true;
+		jc->wire_type = h->row.type;
+	}
+}
+
 static void q_pop(struct tt_classifier *c)
 {
-	release(c, &q_at(c, 0)->row);
+	struct tt_held *h = q_at(c, 0);
+
+	if (!h->dropped) {
+		if (h->wait_wire || h->wire_only)
+			finish_unjoined(c, h);
+		if (h->wire_only)
+			wire_row_released(c, h);
+		release(c, &h->row);
+	}
 	c->qhead = (c->qhead + 1) % TT_QUEUE_MAX;
 	c->qlen--;
+	c->qseq++;
 }
+
+static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
+{
+	struct tt_held *h;
+
+	if (c->qlen == TT_QUEUE_MAX)
+		q_pop(c);	/* never drop: release early instead */
+	h = q_at(c, c->qlen);
+	memset(h, 0, sizeof(*h));
+	h->row = *r;
+	h->seq = c->qseq + c->qlen;
+	h->deadline = r->ts_ns;
+	h->cls = type_class(r->type);
+	c->qlen++;
+	return h;
+}
+
+static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all);
+static void sweep(struct tt_classifier *c, uint64_t now);
 
 int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 {
+	if (c->wire)
+		fire_timeouts(c, now_ns, all);
 	while (c->qlen) {
 		struct tt_held *h = q_at(c, 0);
 
-		if (!all && h->wait_rst && h->row.ts_ns + TT_HOLD_NS > now_ns)
+		if (!all && !h->dropped && (h->wait_rst || h->wait_wire || h->wire_only) &&
+		    h->deadline > now_ns)
 			break;
 		q_pop(c);
 	}
@@ -322,12 +515,9 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 		else
 			i++;
 	}
+	if (c->wire)
+		sweep(c, now_ns);
 	return c->cb_err;
-}
-
-static bool key_eq(const struct tt_key *a, const struct tt_key *b)
-{
-	return !memcmp(a, b, sizeof(*a));
 }
 
 static void to_rst_sent(struct tt_row *r)
@@ -345,7 +535,7 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 	for (size_t i = c->qlen; i-- > 0;) {
 		struct tt_held *h = q_at(c, i);
 
-		if (h->wait_rst && key_eq(&h->row.key, &k)) {
+		if (h->wait_rst && !h->dropped && key_eq(&h->row.key, &k)) {
 			to_rst_sent(&h->row);
 			h->wait_rst = false;
 			return;
@@ -359,17 +549,106 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 	c->nrst++;
 }
 
+static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
+{
+	for (size_t i = 0; i < c->ntimeouts; i++) {
+		if (key_eq(&c->timeouts[i], j)) {
+			c->timeouts[i] = c->timeouts[--c->ntimeouts];
+			return;
+		}
+	}
+}
+
+/* A socket row: claim the milestone, take the wire's facts if they are in. */
+static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
+{
+	struct tt_jflow *f;
+	struct tt_jclass *jc;
+	struct tt_held *w;
+
+	join_key(&h->row.key, &h->jkey);
+	f = jflow(c, &h->jkey, h->row.ts_ns);
+	if (!f)
+		return;
+	jc = &f->c[h->cls];
+	jc->sock_seen = true;
+	if (h->cls == CLS_FAIL && f->timeout_pending) {
+		/* the application or the kernel concluded first: the wire adds what it saw */
+		f->timeout_pending = false;
+		timeout_forget(c, &h->jkey);
+		jc->wire_seen = true;
+		jc->ifindex = f->retry_ifindex;
+		jc->syns = f->retry_syns;
+	}
+	if (h->cls == CLS_FAIL && jc->wire_row_out && h->row.type == jc->wire_type) {
+		/* the wire already reported this failure (say a wire TIMEOUT): one line */
+		h->dropped = true;
+		return;
+	}
+	if (jc->wire_row_held) {
+		w = q_seq(c, jc->wire_row_seq);
+		if (w)
+			w->dropped = true;
+		jc->wire_row_held = false;
+	}
+	if (jc->wire_seen) {
+		enrich(&h->row, jc);
+		return;
+	}
+	h->wait_wire = true;
+	h->deadline = h->row.ts_ns + TT_JOIN_NS > h->deadline ? h->row.ts_ns + TT_JOIN_NS
+							      : h->deadline;
+	if (jc->nsock < 2)
+		jc->sock_seq[jc->nsock++] = h->seq;
+}
+
 int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 {
 	struct tt_held *h;
 	struct tt_row r;
 
-	if (e->fact == TT_FACT_RST_SENT) {
+	switch (e->fact) {
+	case TT_FACT_RST_SENT:
 		on_rst_sent(c, e);
+		return tt_cls_flush(c, e->ts_ns, false);
+	case TT_FACT_PASSIVE_EST:
+	case TT_FACT_SYN_RETRY:
+		if (c->wire) {
+			struct tt_key k, j;
+			struct tt_jflow *f;
+
+			if (tt_key_from_event(e, &k))
+				break;
+			join_key(&k, &j);
+			f = jflow(c, &j, e->ts_ns);
+			if (!f)
+				break;
+			if (e->fact == TT_FACT_SYN_RETRY) {
+				/* who is behind a SYN the wire may time out */
+				if (e->flags & TT_F_OWNER_KNOWN) {
+					f->owner_pid = e->pid;
+					memcpy(f->owner_comm, e->comm, sizeof(f->owner_comm));
+					f->owner_known = true;
+				}
+			} else if (f->c[CLS_OPEN].wire_row_held) {
+				/* its ACCEPT will come from the socket view, maybe much later */
+				struct tt_held *w = q_seq(c, f->c[CLS_OPEN].wire_row_seq);
+
+				if (w)
+					w->dropped = true;
+				f->c[CLS_OPEN].wire_row_held = false;
+				f->c[CLS_OPEN].sock_seen = true;
+			} else {
+				f->c[CLS_OPEN].sock_seen = true;
+			}
+		}
 		return tt_cls_flush(c, e->ts_ns, false);
 	}
 	if (tt_classify(e, &r))
 		return c->cb_err;
+	r.views = TT_VIEW_SOCK;
+	r.sock_lat_ms = r.lat_ms;
+	r.wire_lat_ms = -1;
 
 	/* Active connections: within the kernel-side filters, whoever owns them. */
 	if (tt_cls_key_wanted(c->cfg, &r.key)) {
@@ -381,15 +660,12 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 		}
 	}
 
-	if (c->qlen == TT_QUEUE_MAX)
-		q_pop(c);
-	h = q_at(c, c->qlen++);
-	h->row = r;
-	h->wait_rst = false;
+	h = q_push(c, &r);
 	/* An orderly-looking close of an established socket may be an abort whose RST follows. */
 	if (r.type == TT_CLOSE && e->err == 0 && e->oldstate != TCP_SYN_SENT &&
 	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING) {
 		h->wait_rst = true;
+		h->deadline = r.ts_ns + TT_HOLD_NS;
 		for (size_t i = 0; i < c->nrst; i++) {
 			if (key_eq(&c->rst[i].key, &r.key)) {
 				to_rst_sent(&h->row);
@@ -399,7 +675,231 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 			}
 		}
 	}
+	if (c->wire)
+		join_sock_row(c, h);
 	return tt_cls_flush(c, e->ts_ns, false);
+}
+
+/* The initiator's view of a wire fact, as a row of its own. */
+static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *w,
+		     enum tt_type type, struct tt_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->ts_ns = w->ts_ns;
+	r->key.family = w->family;
+	r->key.sport = w->iport;
+	r->key.dport = w->rport;
+	memcpy(r->key.saddr, w->iaddr, w->family == AF_INET ? 4 : 16);
+	memcpy(r->key.daddr, w->raddr, w->family == AF_INET ? 4 : 16);
+	r->pid = -1;
+	r->lat_ms = r->wait_ms = r->dur_ms = r->sock_lat_ms = r->wire_lat_ms = -1;
+	r->bytes_sent = r->bytes_recv = -1;
+	r->views = TT_VIEW_WIRE;
+	r->ifindex = w->ifindex;
+	r->wire_syns = w->syns;
+	r->syns = w->syns;
+	/* traffic between two other hosts: a gateway forwarding it */
+	if (!is_local_addr(c, w->family, w->iaddr) && !is_local_addr(c, w->family, w->raddr))
+		r->reason = "forwarded";
+	else
+		r->reason = "wire-only";
+}
+
+static uint8_t wire_class(uint8_t fact)
+{
+	switch (fact) {
+	case TT_WFACT_HANDSHAKE:
+		return CLS_OPEN;
+	case TT_WFACT_REFUSED:
+		return CLS_FAIL;
+	default:
+		return CLS_END;
+	}
+}
+
+static enum tt_type wire_type(const struct tt_wire_event *w)
+{
+	switch (w->fact) {
+	case TT_WFACT_HANDSHAKE:
+		return TT_CONNECT;
+	case TT_WFACT_REFUSED:
+		return TT_REFUSED;
+	case TT_WFACT_RESET:
+		return TT_RESET;
+	default:
+		return TT_CLOSE;
+	}
+}
+
+static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const struct tt_key *j,
+			  const struct tt_wire_event *w)
+{
+	f->seen_syn = true;
+	if (f->c[CLS_OPEN].wire_seen || f->c[CLS_FAIL].sock_seen)
+		return;
+	if (f->timeout_pending || f->c[CLS_FAIL].wire_row_out) {
+		if (w->syns > f->retry_syns)
+			f->retry_syns = w->syns;
+		return;
+	}
+	if (c->ntimeouts == TT_TIMEOUTS_MAX) {
+		c->untracked_flows++;
+		return;
+	}
+	f->timeout_pending = true;
+	f->retry_syn_ns = w->syn_ns;
+	f->retry_syns = w->syns;
+	f->retry_ifindex = w->ifindex;
+	f->retry_ts = w->ts_ns;
+	memset(&f->ikey, 0, sizeof(f->ikey));
+	f->ikey.family = w->family;
+	f->ikey.sport = w->iport;
+	f->ikey.dport = w->rport;
+	memcpy(f->ikey.saddr, w->iaddr, 16);
+	memcpy(f->ikey.daddr, w->raddr, 16);
+	c->timeouts[c->ntimeouts++] = *j;
+}
+
+/* SYNs retried and no answer within --syn-timeout of the first: a wire TIMEOUT. */
+static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
+{
+	for (size_t i = 0; i < c->ntimeouts;) {
+		struct tt_jflow *f = tt_conntab_get(&c->flows, &c->timeouts[i]);
+		struct tt_held *h;
+		struct tt_row r;
+
+		if (f && f->timeout_pending && !all && f->retry_syn_ns + c->syn_timeout_ns > now) {
+			i++;
+			continue;
+		}
+		if (f && f->timeout_pending && !all) {
+			memset(&r, 0, sizeof(r));
+			r.type = TT_TIMEOUT;
+			r.ts_ns = f->retry_syn_ns + c->syn_timeout_ns;
+			r.key = f->ikey;
+			r.pid = -1;
+			r.lat_ms = r.wait_ms = r.sock_lat_ms = r.wire_lat_ms = -1;
+			r.bytes_sent = r.bytes_recv = -1;
+			r.dur_ms = ns_to_ms(c->syn_timeout_ns);
+			r.views = TT_VIEW_WIRE;
+			r.ifindex = f->retry_ifindex;
+			r.syns = r.wire_syns = f->retry_syns;
+			r.reason = "syn-timeout";
+			if (f->owner_known) {
+				r.pid = f->owner_pid;
+				memcpy(r.comm, f->owner_comm, sizeof(r.comm));
+				r.comm[sizeof(r.comm) - 1] = '\0';
+				r.views |= TT_VIEW_SOCK;
+			}
+			h = q_push(c, &r);
+			join_key(&r.key, &h->jkey);
+			f->timeout_pending = false;
+			f->c[CLS_FAIL].wire_row_out = true;
+			f->c[CLS_FAIL].wire_type = TT_TIMEOUT;
+		} else if (f) {
+			f->timeout_pending = false;
+		}
+		c->timeouts[i] = c->timeouts[--c->ntimeouts];
+	}
+}
+
+int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
+{
+	struct tt_key k, j;
+	struct tt_jflow *f;
+	struct tt_jclass *jc;
+	struct tt_held *h;
+	struct tt_row r;
+	uint8_t cls;
+
+	if (w->family != AF_INET && w->family != AF_INET6)
+		return c->cb_err;
+	memset(&k, 0, sizeof(k));
+	k.family = w->family;
+	k.sport = w->iport;
+	k.dport = w->rport;
+	memcpy(k.saddr, w->iaddr, 16);
+	memcpy(k.daddr, w->raddr, 16);
+	join_key(&k, &j);
+	f = jflow(c, &j, w->ts_ns);
+	if (!f)
+		return c->cb_err;
+	if (w->fact == TT_WFACT_SYN_RETRY) {
+		on_wire_retry(c, f, &j, w);
+		return tt_cls_flush(c, w->ts_ns, false);
+	}
+	f->seen_syn = true;
+	cls = wire_class(w->fact);
+	jc = &f->c[cls];
+	/* seen on several attached interfaces: the first one reports it */
+	if (jc->wire_seen && jc->ifindex != (int)w->ifindex)
+		return tt_cls_flush(c, w->ts_ns, false);
+	jc->wire_seen = true;
+	jc->ifindex = w->ifindex;
+	jc->syns = w->syns;
+	jc->syn_ns = w->syn_ns;
+	jc->synack_ns = w->synack_ns;
+	jc->ack_ns = w->ack_ns;
+	if (cls != CLS_END && f->timeout_pending) {
+		/* an answer after all: no TIMEOUT; a CONNECT notes the retries */
+		f->timeout_pending = false;
+		timeout_forget(c, &j);
+	}
+
+	/* socket rows already waiting take the wire's facts */
+	for (int i = 0; i < jc->nsock; i++) {
+		h = q_seq(c, jc->sock_seq[i]);
+		if (h && !h->dropped && h->wait_wire) {
+			enrich(&h->row, jc);
+			h->wait_wire = false;
+		}
+	}
+	jc->nsock = 0;
+	if (jc->sock_seen)
+		return tt_cls_flush(c, w->ts_ns, false);
+
+	/* no socket view partner yet: a wire row that waits to be claimed */
+	wire_row(c, w, wire_type(w), &r);
+	if (cls == CLS_OPEN) {
+		r.wire_lat_ms = wire_lat(jc, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
+		r.lat_ms = r.wire_lat_ms;
+	}
+	if (w->fact == TT_WFACT_RESET)
+		r.reason = w->by == TT_BY_INITIATOR ? "rst-by-initiator" : "rst-by-responder";
+	else if (w->fact == TT_WFACT_REFUSED)
+		r.reason = "refused";
+	h = q_push(c, &r);
+	h->jkey = j;
+	h->wire_only = true;
+	h->deadline = w->ts_ns + TT_JOIN_NS;
+	jc->wire_row_held = true;
+	jc->wire_row_seq = h->seq;
+	return tt_cls_flush(c, w->ts_ns, false);
+}
+
+/* Forget flows nobody will ask about again: bounded memory under any load. */
+static void sweep(struct tt_classifier *c, uint64_t now)
+{
+	if (now < c->last_sweep_ns + 1000000000ull)
+		return;
+	c->last_sweep_ns = now;
+	for (size_t i = 0; i < c->flows.cap; i++) {
+		const struct tt_key *k;
+		struct tt_jflow *f = tt_conntab_slot(&c->flows, i, &k);
+		uint64_t keep;
+
+		if (!f || f->timeout_pending)
+			continue;
+		/* an ACCEPT may come long after its handshake; anything else is done quickly */
+		keep = f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
+				       !f->c[CLS_END].sock_seen ? 30000000000ull : 2000000000ull;
+		if (f->last_ns + keep < now) {
+			struct tt_key copy = *k;
+
+			tt_conntab_del(&c->flows, &copy);
+		}
+	}
 }
 
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s)

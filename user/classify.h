@@ -12,19 +12,60 @@
 
 /* How long a CLOSE waits for the RST that may follow it (see docs/classification.md). */
 #define TT_HOLD_NS	(10 * 1000 * 1000ull)
+/* How long a row from one view waits for the other view's fact (docs/wire.md). */
+#define TT_JOIN_NS	(50 * 1000 * 1000ull)
 #define TT_QUEUE_MAX	65536
 #define TT_RST_PENDING	256
+#define TT_TIMEOUTS_MAX	4096
+#define TT_MAX_PREFIXES	64
 
 /* Returns < 0 to stop the stream (for example a closed stdout). */
 typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
 
 struct tt_held {
 	struct tt_row row;
-	bool wait_rst;		/* may still become RESET (rst-sent) */
+	uint64_t seq;			/* position in the stream, for the joiner's references */
+	uint64_t deadline;		/* release by then at the latest */
+	bool wait_rst;			/* may still become RESET (rst-sent) */
+	bool wait_wire;			/* a socket row waiting for the wire's fact */
+	bool wire_only;			/* a wire row waiting for the socket view to claim it */
+	bool dropped;			/* merged into another row */
+	uint8_t cls;			/* milestone class, see classify.c */
+	struct tt_key jkey;
 };
 
 struct tt_counts {
 	uint64_t n[TT_NTYPES];
+};
+
+/* The joiner's knowledge of one connection for one milestone class. */
+struct tt_jclass {
+	bool wire_seen;			/* the wire reported this milestone */
+	bool sock_seen;			/* the socket view claimed it */
+	bool wire_row_held;		/* a wire row waits in the queue at wire_row_seq */
+	bool wire_row_out;		/* a wire row of type wire_type went out */
+	uint8_t wire_type;
+	uint8_t nsock;			/* socket rows waiting for the wire, at sock_seq[] */
+	uint16_t syns;
+	int ifindex;
+	uint64_t wire_row_seq;
+	uint64_t sock_seq[2];
+	uint64_t syn_ns, synack_ns, ack_ns;
+};
+
+struct tt_jflow {
+	uint64_t last_ns;
+	struct tt_jclass c[3];
+	bool seen_syn;			/* the wire saw this connection at all */
+	bool timeout_pending;
+	bool owner_known;		/* from the socket view's SYN retransmission */
+	int owner_pid;
+	char owner_comm[TT_COMM_LEN];
+	uint64_t retry_syn_ns;
+	uint64_t retry_ts;
+	int retry_syns;
+	int retry_ifindex;
+	struct tt_key ikey;		/* the initiator's view of the tuple */
 };
 
 struct tt_classifier {
@@ -35,6 +76,7 @@ struct tt_classifier {
 	struct tt_conntab active;
 	struct tt_held *q;		/* FIFO ring of rows not yet released */
 	size_t qhead, qlen;
+	uint64_t qseq;			/* seq of the row at qhead */
 	struct {
 		struct tt_key key;
 		uint64_t ts_ns;
@@ -42,6 +84,16 @@ struct tt_classifier {
 	size_t nrst;
 	struct tt_counts total;		/* since start */
 	struct tt_counts window;	/* since the last periodic summary */
+	/* the join (only with the wire view) */
+	bool wire;
+	uint64_t syn_timeout_ns;
+	struct tt_conntab flows;	/* join key -> struct tt_jflow */
+	struct tt_key timeouts[TT_TIMEOUTS_MAX];	/* flows with a wire timeout pending */
+	size_t ntimeouts;
+	uint64_t last_sweep_ns;
+	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
+	int nprefixes;
+	uint64_t untracked_flows;	/* joiner tables full: joined less, never lost */
 };
 
 int tt_key_from_event(const struct tt_event *e, struct tt_key *k);
@@ -51,11 +103,17 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 void tt_cls_free(struct tt_classifier *c);
 /* Feeds one fact; returns the callback's error, if any. */
 int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e);
+/* Feeds one wire fact (the wire view is on). */
+int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w);
+/* Turns the join on: rows wait TT_JOIN_NS for the other view. */
+void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
+			const struct tt_prefix *prefixes, int n);
 /* Releases rows whose hold ended by @now_ns (CLOCK_MONOTONIC); all with @all. */
 int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all);
 /* Adds a connection established before tracing started: 1 added, 0 not, -ENOMEM. */
 int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k);
 bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k);
+bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k);
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s);
 
 #endif

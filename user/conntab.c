@@ -40,13 +40,16 @@ static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *fo
 
 static int rehash(struct tt_conntab *t, size_t cap)
 {
-	struct tt_conntab n = { .cap = cap };
+	struct tt_conntab n = { .cap = cap, .vsize = t->vsize };
 
 	n.keys = malloc(cap * sizeof(*n.keys));
 	n.state = calloc(cap, 1);
-	if (!n.keys || !n.state) {
+	if (n.vsize)
+		n.vals = malloc(cap * n.vsize);
+	if (!n.keys || !n.state || (n.vsize && !n.vals)) {
 		free(n.keys);
 		free(n.state);
+		free(n.vals);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->cap; i++) {
@@ -57,6 +60,8 @@ static int rehash(struct tt_conntab *t, size_t cap)
 			continue;
 		j = probe(&n, &t->keys[i], &found);
 		n.keys[j] = t->keys[i];
+		if (n.vsize)
+			memcpy(n.vals + j * n.vsize, t->vals + i * n.vsize, n.vsize);
 		n.state[j] = SLOT_USED;
 		n.count++;
 	}
@@ -66,7 +71,8 @@ static int rehash(struct tt_conntab *t, size_t cap)
 	return 0;
 }
 
-int tt_conntab_add(struct tt_conntab *t, const struct tt_key *k)
+/* Slot index of @k, inserting it if new (*added); -1 if out of memory. */
+static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 {
 	bool found;
 	size_t i;
@@ -78,17 +84,56 @@ int tt_conntab_add(struct tt_conntab *t, const struct tt_key *k)
 		while ((t->count + 1) * 4 > cap)
 			cap *= 2;
 		if (rehash(t, cap))
-			return -ENOMEM;
+			return -1;
 	}
 	i = probe(t, k, &found);
+	*added = !found;
 	if (found)
-		return 0;
+		return i;
 	if (t->state[i] == SLOT_EMPTY)
 		t->filled++;
 	t->keys[i] = *k;
 	t->state[i] = SLOT_USED;
+	if (t->vsize)
+		memset(t->vals + i * t->vsize, 0, t->vsize);
 	t->count++;
-	return 1;
+	return i;
+}
+
+int tt_conntab_add(struct tt_conntab *t, const struct tt_key *k)
+{
+	bool added;
+
+	if (insert(t, k, &added) < 0)
+		return -ENOMEM;
+	return added;
+}
+
+void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k)
+{
+	bool added;
+	long i = insert(t, k, &added);
+
+	return i < 0 ? NULL : t->vals + i * t->vsize;
+}
+
+void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k)
+{
+	bool found = false;
+	size_t i;
+
+	if (!t->cap)
+		return NULL;
+	i = probe(t, k, &found);
+	return found ? t->vals + i * t->vsize : NULL;
+}
+
+void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k)
+{
+	if (i >= t->cap || t->state[i] != SLOT_USED)
+		return NULL;
+	*k = &t->keys[i];
+	return t->vsize ? t->vals + i * t->vsize : (void *)&t->keys[i];
 }
 
 bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k)
@@ -117,7 +162,11 @@ bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 
 void tt_conntab_free(struct tt_conntab *t)
 {
+	size_t vsize = t->vsize;
+
 	free(t->keys);
 	free(t->state);
+	free(t->vals);
 	memset(t, 0, sizeof(*t));
+	t->vsize = vsize;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The set of established connections: the "Active connections" footer. */
+/*
+ * A hash table keyed by struct tt_key with an optional fixed-size value: the
+ * set behind "Active connections" (no value) and the joiner's flow table.
+ */
 #ifndef TT_CONNTAB_H
 #define TT_CONNTAB_H
 
@@ -8,14 +11,23 @@
 struct tt_conntab {
 	struct tt_key *keys;
 	uint8_t *state;		/* 0 empty, 1 used, 2 deleted */
+	uint8_t *vals;		/* cap * vsize bytes, or NULL */
+	size_t vsize;		/* set before first use; 0 = a plain set */
 	size_t cap;		/* power of two */
 	size_t count;		/* used */
 	size_t filled;		/* used + deleted */
 };
 
+/* 1 added, 0 already there, -ENOMEM. */
 int tt_conntab_add(struct tt_conntab *t, const struct tt_key *k);
 bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k);
 bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k);
+/* The value of @k, or NULL. */
+void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k);
+/* The value of @k, added zero-filled if new; NULL if out of memory. */
+void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k);
+/* Iteration: slots 0..cap-1; NULL for free slots.  Deleting during it is allowed. */
+void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k);
 void tt_conntab_free(struct tt_conntab *t);
 
 #endif

@@ -138,7 +138,9 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	s->rodata->targ_nports = cfg->nports;
 	for (int i = 0; i < cfg->nports; i++)
 		s->rodata->targ_ports[i] = cfg->ports[i];
+	s->rodata->wire_join = cfg->nifaces > 0;
 
+	bpf_program__set_autoload(s->progs.tt_retransmit, cfg->nifaces > 0);
 	bpf_program__set_autoload(s->progs.tt_accept_fexit, v == TT_HOOK_FEXIT);
 	bpf_program__set_autoload(s->progs.tt_accept_kretprobe, v == TT_HOOK_KPROBE);
 	bpf_program__set_autoload(s->progs.tt_exit_accept4, v == TT_HOOK_SYSCALL);
@@ -237,6 +239,11 @@ void tt_bpf_stop(struct tt_bpf *b)
 int tt_bpf_events_fd(const struct tt_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.events);
+}
+
+int tt_bpf_counters_fd(const struct tt_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.counters);
 }
 
 int tt_bpf_counters(const struct tt_bpf *b, uint64_t out[TT_CNT_MAX])

@@ -22,6 +22,7 @@ struct tt_bpf {
 int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_t len);
 void tt_bpf_stop(struct tt_bpf *b);
 int tt_bpf_events_fd(const struct tt_bpf *b);
+int tt_bpf_counters_fd(const struct tt_bpf *b);
 int tt_bpf_counters(const struct tt_bpf *b, uint64_t out[TT_CNT_MAX]);
 
 #endif

@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "output.h"
 #include "seed.h"
+#include "wire.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -26,6 +27,7 @@ struct app {
 	struct tt_out out;
 	struct tt_classifier cls;
 	struct tt_bpf bpf;
+	struct tt_wire wire;
 	uint64_t start_ns;
 	int out_err;		/* stdout failed (for example a closed pipe) */
 };
@@ -49,6 +51,9 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct app *a = ctx;
 
+	/* the two kinds of records differ in size (include/tcptrack.h) */
+	if (size == sizeof(struct tt_wire_event))
+		return tt_cls_feed_wire(&a->cls, data);
 	if (size < sizeof(struct tt_event))
 		return 0;
 	return tt_cls_feed(&a->cls, data);
@@ -64,7 +69,9 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t sinc
 	tt_cls_summary(n, (now_ns - since_ns) / 1e9, &s);
 	s.active = a->cls.active.count;
 	s.lost = cnt[TT_CNT_RB_FULL];
-	s.untracked = cnt[TT_CNT_SOCK_FULL] + cnt[TT_CNT_CONNECTING_FULL];
+	s.untracked = cnt[TT_CNT_SOCK_FULL] + cnt[TT_CNT_CONNECTING_FULL] +
+		      a->cls.untracked_flows;
+	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
 	return tt_out_summary(&a->out, &s);
 }
 
@@ -95,6 +102,7 @@ static int run(struct app *a, struct ring_buffer *rb)
 			continue;
 		}
 		now = mono_ns();
+		tt_wire_poll_links(&a->wire);
 		if (ret < 0 && !a->cls.cb_err) {
 			tt_err("reading the ring buffer: %s", strerror(-ret));
 			return TT_EXIT_RUNTIME;
@@ -137,6 +145,10 @@ int main(int argc, char **argv)
 		return TT_EXIT_USAGE;
 	}
 	tt_verbosity = a.cfg.verbose;
+	if (tt_wire_resolve(&a.wire, &a.cfg, err, sizeof(err))) {
+		fprintf(stderr, "tcptrack: %s\n", err);
+		return strstr(err, "unknown interface") ? TT_EXIT_USAGE : TT_EXIT_RUNTIME;
+	}
 
 	tt_out_init(&a.out, stdout, a.cfg.format);
 	if (tt_cls_init(&a.cls, &a.cfg, on_row, &a)) {
@@ -153,6 +165,20 @@ int main(int argc, char **argv)
 		status = TT_EXIT_RUNTIME;
 		goto out;
 	}
+	if (tt_wire_start(&a.wire, &a.cfg, tt_bpf_events_fd(&a.bpf), tt_bpf_counters_fd(&a.bpf),
+			  err, sizeof(err))) {
+		tt_err("%s", err);
+		status = TT_EXIT_RUNTIME;
+		goto out;
+	}
+	if (a.wire.n) {
+		struct tt_prefix prefixes[TT_MAX_PREFIXES];
+		int n = tt_wire_prefixes(&a.wire, prefixes, TT_MAX_PREFIXES);
+
+		tt_cls_enable_wire(&a.cls, a.cfg.syn_timeout, prefixes, n);
+		for (int i = 0; i < a.wire.n; i++)
+			tt_out_add_ifname(&a.out, a.wire.ifaces[i].ifindex, a.wire.ifaces[i].name);
+	}
 	rb = ring_buffer__new(tt_bpf_events_fd(&a.bpf), on_event, &a, NULL);
 	if (!rb) {
 		tt_err("creating the ring buffer reader: %s", strerror(errno));
@@ -168,8 +194,10 @@ int main(int argc, char **argv)
 	if (!a.cfg.summary_only && tt_out_header(&a.out))
 		a.out_err = 1;
 	tt_out_flush(&a.out);
-	fprintf(stderr, "Tracing TCP connections (socket view, accept hook %s)%s. Ctrl-C to end.\n",
-		a.bpf.accept_hook, a.cfg.netns ? " in one network namespace" : "");
+	fprintf(stderr, "Tracing TCP connections (socket view, accept hook %s%s%s%s)%s. Ctrl-C to end.\n",
+		a.bpf.accept_hook, a.wire.n ? "; wire view on " : "",
+		a.wire.n ? (a.cfg.xdp ? "xdp+" : "") : "", a.wire.n ? a.wire.tc_path : "",
+		a.cfg.netns ? " in one network namespace" : "");
 
 	status = a.out_err ? TT_EXIT_OK : run(&a, rb);
 	if (!a.out_err) {
@@ -178,6 +206,7 @@ int main(int argc, char **argv)
 	}
 out:
 	ring_buffer__free(rb);
+	tt_wire_stop(&a.wire);
 	tt_bpf_stop(&a.bpf);
 	tt_cls_free(&a.cls);
 	/* stdout may be a closed pipe: say nothing more about it */

@@ -52,6 +52,9 @@ enum {
 	OPT_INTERVAL = 0x100,
 	OPT_NETNS,
 	OPT_ACCEPT_HOOK,
+	OPT_XDP,
+	OPT_SYN_TIMEOUT,
+	OPT_TC_ATTACH,
 };
 
 static const struct option long_opts[] = {
@@ -68,13 +71,17 @@ static const struct option long_opts[] = {
 	{ "summary", no_argument, NULL, 's' },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "accept-hook", required_argument, NULL, OPT_ACCEPT_HOOK },
+	{ "iface", required_argument, NULL, 'i' },
+	{ "xdp", optional_argument, NULL, OPT_XDP },
+	{ "syn-timeout", required_argument, NULL, OPT_SYN_TIMEOUT },
+	{ "tc-attach", required_argument, NULL, OPT_TC_ATTACH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = ":p:c:P:46t:fo:d:svhV";
+static const char short_opts[] = ":p:c:P:46t:fo:d:svhVi:";
 
 void tt_usage(FILE *f, const char *prog)
 {
@@ -92,6 +99,12 @@ void tt_usage(FILE *f, const char *prog)
 "  -f, --failed               only REFUSED, TIMEOUT, UNREACH and RESET\n"
 "      --netns NS             only one network namespace: inode number, name in\n"
 "                             /var/run/netns, or a path such as /proc/PID/ns/net\n"
+"Wire view:\n"
+"  -i, --iface IFACE[,IFACE]  also watch SYN/SYN-ACK/RST/FIN packets on these interfaces\n"
+"                             (TC ingress and egress; repeatable) and join both views\n"
+"      --xdp[=native|skb]     use XDP (libxdp) for ingress instead of TC\n"
+"      --syn-timeout SECS     a retried SYN unanswered this long is a TIMEOUT (default %d)\n"
+"      --tc-attach PATH       auto (default), tcx or netlink (clsact + cls_bpf)\n"
 "Output:\n"
 "  -o, --output FORMAT        table (default), wide, or json (one object per line)\n"
 "      --interval SECS        print the summary footer every SECS seconds\n"
@@ -110,9 +123,10 @@ void tt_usage(FILE *f, const char *prog)
 "  tcptrack -o json -d 60 > conns.json\n"
 "  tcptrack -s --interval 5        connection and failure rates every 5 s\n"
 "  tcptrack --netns blue -t CONNECT,REFUSED\n"
+"  tcptrack -i eth0 -o wide        both views: PIDs and wire-measured latency\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure (privileges, BPF load/attach), 2 usage error.\n",
-		prog);
+		prog, TT_DEFAULT_SYN_TIMEOUT);
 }
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -170,6 +184,18 @@ static int one_pid(const char *s, void *ctx)
 	if (cfg->npids >= TT_MAX_PIDS)
 		return -E2BIG;
 	cfg->pids[cfg->npids++] = v;
+	return 0;
+}
+
+static int one_iface(const char *s, void *ctx)
+{
+	struct tt_config *cfg = ctx;
+
+	if (strlen(s) >= TT_IFNAMSIZ || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, ".."))
+		return -EINVAL;
+	if (cfg->nifaces >= TT_MAX_IFACES)
+		return -E2BIG;
+	strcpy(cfg->ifaces[cfg->nifaces++], s);
 	return 0;
 }
 
@@ -322,6 +348,42 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 					    "invalid --accept-hook '%s': expected auto, fexit, kprobe or syscall",
 					    optarg);
 			break;
+		case 'i':
+			ret = parse_list(optarg, one_iface, cfg);
+			if (ret == -E2BIG)
+				return fail(err, errlen, "too many --iface values (at most %d)",
+					    TT_MAX_IFACES);
+			if (ret)
+				return fail(err, errlen,
+					    "invalid --iface '%s': expected interface names (1-15 characters), comma separated",
+					    optarg);
+			break;
+		case OPT_XDP:
+			if (!optarg || !strcmp(optarg, "native"))
+				cfg->xdp = TT_XDP_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				cfg->xdp = TT_XDP_SKB;
+			else
+				return fail(err, errlen, "invalid --xdp '%s': expected native or skb",
+					    optarg);
+			break;
+		case OPT_SYN_TIMEOUT:
+			if (parse_seconds("--syn-timeout", optarg, 600, &cfg->syn_timeout, err,
+					  errlen))
+				return -EINVAL;
+			break;
+		case OPT_TC_ATTACH:
+			if (!strcmp(optarg, "auto"))
+				cfg->tc_attach = TT_TC_AUTO;
+			else if (!strcmp(optarg, "tcx"))
+				cfg->tc_attach = TT_TC_TCX;
+			else if (!strcmp(optarg, "netlink"))
+				cfg->tc_attach = TT_TC_NETLINK;
+			else
+				return fail(err, errlen,
+					    "invalid --tc-attach '%s': expected auto, tcx or netlink",
+					    optarg);
+			break;
 		case 'v':
 			cfg->verbose++;
 			break;
@@ -356,6 +418,10 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
 	if (v4 && v6)
 		return fail(err, errlen, "options -4 and -6 exclude each other");
+	if (cfg->xdp && !cfg->nifaces)
+		return fail(err, errlen, "--xdp needs --iface");
+	if (!cfg->syn_timeout)
+		cfg->syn_timeout = TT_DEFAULT_SYN_TIMEOUT;
 	cfg->family = v4 ? AF_INET : v6 ? AF_INET6 : 0;
 	if (failed)
 		cfg->types = cfg->types ? cfg->types & TT_FAILED_TYPES : TT_FAILED_TYPES;

@@ -345,16 +345,63 @@ static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, char *bu
 
 static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
+	static const struct {
+		const char *reason, *rst;
+	} map[] = {
+		{ "rst-sent", "sent" }, { "rst-received", "received" },
+		{ "rst-by-initiator", "initiator" }, { "rst-by-responder", "responder" },
+	};
+
 	if (r->type != TT_RESET || !r->reason)
 		return V_NULL;
-	snprintf(buf, n, "%s", strcmp(r->reason, "rst-sent") ? "received" : "sent");
-	return V_STR;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (!strcmp(r->reason, map[i].reason)) {
+			snprintf(buf, n, "%s", map[i].rst);
+			return V_STR;
+		}
+	}
+	return V_NULL;
 }
 
 static enum vkind f_view(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	snprintf(buf, n, "sock");
+	bool wire = r->views & TT_VIEW_WIRE, sock = (r->views & TT_VIEW_SOCK) || !r->views;
+
+	snprintf(buf, n, "%s", wire && sock ? "both" : wire ? "wire" : "sock");
 	return V_STR;
+}
+
+static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+{
+	if (!r->ifindex)
+		return V_NULL;
+	for (int i = 0; i < o->nifnames; i++) {
+		if (o->ifnames[i].ifindex == r->ifindex) {
+			snprintf(buf, n, "%s", o->ifnames[i].name);
+			return V_STR;
+		}
+	}
+	snprintf(buf, n, "if%d", r->ifindex);
+	return V_STR;
+}
+
+static enum vkind f_wire_lat(const struct tt_out *o, const struct tt_row *r, char *buf,
+			     size_t n)
+{
+	return r->views & TT_VIEW_WIRE ? v_ms(r->wire_lat_ms, buf, n, false) : V_NULL;
+}
+
+static enum vkind f_sock_lat(const struct tt_out *o, const struct tt_row *r, char *buf,
+			     size_t n)
+{
+	return (r->views & TT_VIEW_SOCK) || !r->views ? v_ms(r->sock_lat_ms, buf, n, false)
+						       : V_NULL;
+}
+
+static enum vkind f_wire_syns(const struct tt_out *o, const struct tt_row *r, char *buf,
+			      size_t n)
+{
+	return r->wire_syns ? v_printf(buf, n, "%d", r->wire_syns) : V_NULL;
 }
 
 static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -384,10 +431,14 @@ static const struct field fields[] = {
 	{ "bytes_recv", "RX", 10, true, f_rx },
 	{ "accept_wait_ms", "WAIT(ms)", 8, true, f_wait },
 	{ "netns", "NETNS", 10, true, f_netns },
+	{ "view", "VIEW", 4, true, f_view },
+	{ "iface", "IFACE", 10, true, f_iface },
 	{ "reason", "REASON", 0, true, f_reason },
 	{ "err", NULL, 0, false, f_err },
 	{ "rst", NULL, 0, false, f_rst },
-	{ "view", NULL, 0, false, f_view },
+	{ "wire_lat_ms", NULL, 0, false, f_wire_lat },
+	{ "sock_lat_ms", NULL, 0, false, f_sock_lat },
+	{ "wire_syns", NULL, 0, false, f_wire_syns },
 	{ "hook", NULL, 0, false, f_hook },
 };
 
@@ -404,6 +455,15 @@ void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format)
 	clock_gettime(CLOCK_REALTIME, &real);
 	o->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000ll +
 			     (real.tv_nsec - mono.tv_nsec);
+}
+
+void tt_out_add_ifname(struct tt_out *o, int ifindex, const char *name)
+{
+	if (o->nifnames == TT_MAX_IFACES)
+		return;
+	o->ifnames[o->nifnames].ifindex = ifindex;
+	snprintf(o->ifnames[o->nifnames].name, TT_IFNAMSIZ, "%s", name);
+	o->nifnames++;
 }
 
 static bool in_table(const struct tt_out *o, const struct field *fl)
@@ -489,9 +549,10 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 		f_time(o, &r, t, sizeof(t));
 		fprintf(o->f,
 			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"conn_rate\":%.3f,"
-			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu}\n",
+			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu,\"truncated\":%llu}\n",
 			t, (unsigned long long)s->active, s->conn_rate, s->failure_pct,
-			(unsigned long long)s->lost, (unsigned long long)s->untracked);
+			(unsigned long long)s->lost, (unsigned long long)s->untracked,
+			(unsigned long long)s->truncated);
 		return check(o);
 	}
 	fprintf(o->f, "[Active connections: %llu]\n", (unsigned long long)s->active);
@@ -501,6 +562,8 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 		fprintf(o->f, "[Lost events: %llu]\n", (unsigned long long)s->lost);
 	if (s->untracked)
 		fprintf(o->f, "[Untracked sockets: %llu]\n", (unsigned long long)s->untracked);
+	if (s->truncated)
+		fprintf(o->f, "[Unparsed packets: %llu]\n", (unsigned long long)s->truncated);
 	return check(o);
 }
 

@@ -10,9 +10,15 @@ struct tt_out {
 	enum tt_format format;
 	int64_t mono_to_real_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 	bool utc;			/* table TIME in UTC instead of local time (tests) */
+	struct {
+		int ifindex;
+		char name[TT_IFNAMSIZ];
+	} ifnames[TT_MAX_IFACES];	/* the attached interfaces, for IFACE */
+	int nifnames;
 };
 
 void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format);
+void tt_out_add_ifname(struct tt_out *o, int ifindex, const char *name);
 int tt_out_header(struct tt_out *o);
 int tt_out_row(struct tt_out *o, const struct tt_row *r);
 int tt_out_summary(struct tt_out *o, const struct tt_summary *s);

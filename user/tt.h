@@ -18,6 +18,9 @@
 #define TT_EXIT_USAGE	2
 
 #define TT_MAX_PIDS	16
+#define TT_MAX_IFACES	8
+#define TT_IFNAMSIZ	16
+#define TT_DEFAULT_SYN_TIMEOUT	3	/* seconds; see docs/wire.md */
 
 enum tt_type {
 	TT_CONNECT,
@@ -36,6 +39,18 @@ enum tt_type {
 enum tt_format { TT_FMT_TABLE, TT_FMT_WIDE, TT_FMT_JSON };
 
 enum tt_hook_pref { TT_HOOK_AUTO, TT_HOOK_FEXIT, TT_HOOK_KPROBE, TT_HOOK_SYSCALL };
+enum tt_tc_pref { TT_TC_AUTO, TT_TC_TCX, TT_TC_NETLINK };
+enum tt_xdp_pref { TT_XDP_OFF, TT_XDP_NATIVE, TT_XDP_SKB };
+
+/* views that saw a row */
+#define TT_VIEW_SOCK	1
+#define TT_VIEW_WIRE	2
+
+struct tt_prefix {
+	uint16_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
 
 struct tt_config {
 	pid_t pids[TT_MAX_PIDS];
@@ -53,6 +68,11 @@ struct tt_config {
 	bool no_seed;
 	int verbose;
 	enum tt_hook_pref accept_hook;
+	char ifaces[TT_MAX_IFACES][TT_IFNAMSIZ];	/* --iface */
+	int nifaces;
+	enum tt_xdp_pref xdp;
+	enum tt_tc_pref tc_attach;
+	unsigned int syn_timeout;	/* seconds */
 };
 
 /* A connection's identity inside one network namespace. */
@@ -82,6 +102,11 @@ struct tt_row {
 	int err;			/* errno reported by the kernel, 0 if none */
 	const char *reason;		/* short word, see docs/classification.md */
 	const char *hook;		/* accept hook, NULL otherwise */
+	int views;			/* TT_VIEW_* bits */
+	double sock_lat_ms;		/* < 0: n/a */
+	double wire_lat_ms;		/* < 0: n/a */
+	int ifindex;			/* interface the wire view saw it on; 0: none */
+	int wire_syns;			/* SYNs the wire saw; 0: n/a */
 };
 
 struct tt_summary {
@@ -90,7 +115,8 @@ struct tt_summary {
 	double conn_rate;		/* CONNECT+ACCEPT per second */
 	double failure_pct;		/* failed attempts / attempts */
 	uint64_t lost;			/* facts the kernel could not deliver */
-	uint64_t untracked;		/* sockets the kernel could not track */
+	uint64_t untracked;		/* sockets or flows that could not be tracked */
+	uint64_t truncated;		/* wire packets whose headers could not be read */
 };
 
 /* opts.c */

@@ -102,8 +102,8 @@ static void test_wide_columns(void **state)
 	tt_out_header(&o);
 	tt_out_row(&o, &r);
 	s = close_out(f);
-	assert_non_null(strstr(s, "LAT(ms)  SYNS DUR(ms)    TX         RX         WAIT(ms) NETNS      REASON\n"));
-	assert_non_null(strstr(s, "-        1    1500.0     1000       50         -        4026531840 fin\n"));
+	assert_non_null(strstr(s, "LAT(ms)  SYNS DUR(ms)    TX         RX         WAIT(ms) NETNS      VIEW IFACE      REASON\n"));
+	assert_non_null(strstr(s, "-        1    1500.0     1000       50         -        4026531840 sock -          fin\n"));
 }
 
 static void test_json_row(void **state)
@@ -113,9 +113,15 @@ static void test_json_row(void **state)
 	struct tt_row r = connect_row();
 
 	r.ts_ns = 123456789;
+	r.sock_lat_ms = r.lat_ms;
+	r.wire_lat_ms = -1;
 	tt_out_row(&o, &r);
+	tt_out_add_ifname(&o, 7, "veth0");
+	r.views = TT_VIEW_SOCK | TT_VIEW_WIRE;
+	r.ifindex = 7;
+	r.wire_syns = 2;
 	r.pid = -1;
-	r.lat_ms = -1;
+	r.lat_ms = r.sock_lat_ms = -1;
 	r.type = TT_RESET;
 	r.reason = "rst-sent";
 	tt_out_row(&o, &r);
@@ -123,13 +129,15 @@ static void test_json_row(void **state)
 		"{\"time\":\"2023-11-15T14:23:01.123456Z\",\"type\":\"CONNECT\",\"pid\":1234,\"comm\":\"curl\","
 		"\"family\":\"ipv4\",\"saddr\":\"192.168.1.10\",\"sport\":45678,\"daddr\":\"93.184.216.34\","
 		"\"dport\":443,\"lat_ms\":23.460,\"syns\":1,\"dur_ms\":null,\"bytes_sent\":null,"
-		"\"bytes_recv\":null,\"accept_wait_ms\":null,\"netns\":4026531840,\"reason\":\"established\","
-		"\"err\":null,\"rst\":null,\"view\":\"sock\",\"hook\":null}\n"
+		"\"bytes_recv\":null,\"accept_wait_ms\":null,\"netns\":4026531840,\"view\":\"sock\","
+		"\"iface\":null,\"reason\":\"established\",\"err\":null,\"rst\":null,"
+		"\"wire_lat_ms\":null,\"sock_lat_ms\":23.460,\"wire_syns\":null,\"hook\":null}\n"
 		"{\"time\":\"2023-11-15T14:23:01.123456Z\",\"type\":\"RESET\",\"pid\":null,\"comm\":null,"
 		"\"family\":\"ipv4\",\"saddr\":\"192.168.1.10\",\"sport\":45678,\"daddr\":\"93.184.216.34\","
 		"\"dport\":443,\"lat_ms\":null,\"syns\":1,\"dur_ms\":null,\"bytes_sent\":null,"
-		"\"bytes_recv\":null,\"accept_wait_ms\":null,\"netns\":4026531840,\"reason\":\"rst-sent\","
-		"\"err\":null,\"rst\":\"sent\",\"view\":\"sock\",\"hook\":null}\n");
+		"\"bytes_recv\":null,\"accept_wait_ms\":null,\"netns\":4026531840,\"view\":\"both\","
+		"\"iface\":\"veth0\",\"reason\":\"rst-sent\",\"err\":null,\"rst\":\"sent\","
+		"\"wire_lat_ms\":null,\"sock_lat_ms\":null,\"wire_syns\":2,\"hook\":null}\n");
 }
 
 static void test_summary(void **state)
@@ -156,7 +164,8 @@ static void test_json_summary(void **state)
 	tt_out_summary(&o, &s);
 	assert_string_equal(close_out(f),
 		"{\"type\":\"SUMMARY\",\"time\":\"2023-11-15T14:23:01.000000Z\",\"active\":2,"
-		"\"conn_rate\":1.500,\"failure_pct\":25.000,\"lost\":7,\"untracked\":0}\n");
+		"\"conn_rate\":1.500,\"failure_pct\":25.000,\"lost\":7,\"untracked\":0,"
+		"\"truncated\":0}\n");
 }
 
 static void test_escape_table(void **state)

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Wire view: TC (ingress/egress) and XDP (ingress) observers of SYN, SYN-ACK,
+ * RST and FIN packets.  They keep a little state per flow and report
+ * milestones, never single packets.  They never drop, change or redirect a
+ * packet, and always let the programs after them run.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tcptrack.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+#define IPPROTO_TCP	6
+#define TC_ACT_UNSPEC	(-1)	/* also TCX_NEXT: continue with the next program */
+
+#include "parse.h"
+
+const volatile __u16 targ_family = 0;
+const volatile __u32 targ_nports = 0;
+const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+
+/* When the last SYN-ACK passed: pure ACKs are only looked up shortly after one. */
+__u64 last_synack_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TT_MAX_FLOWS);
+	__type(key, struct tt_flow_key);
+	__type(value, struct tt_flow);
+} flows SEC(".maps");
+
+/* Shared with the socket view: user space reuses its file descriptors. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool wanted(const struct pkt *p)
+{
+	__u32 i;
+
+	if (targ_family && p->family != targ_family)
+		return false;
+	if (!targ_nports)
+		return true;
+	for (i = 0; i < TT_MAX_PORTS; i++) {
+		if (i >= targ_nports)
+			break;
+		if (targ_ports[i] == p->sport || targ_ports[i] == p->dport)
+			return true;
+	}
+	return false;
+}
+
+/* Is (a, pa) ordered before (b, pb)?  Defines the canonical key. */
+static __always_inline bool endpoint_lt(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		if (a[i] != b[i])
+			return a[i] < b[i];
+	}
+	return pa < pb;
+}
+
+/* Fills @k; returns whether the packet's sender is the key's _lo endpoint. */
+static __always_inline bool make_key(const struct pkt *p, __u32 ifindex, struct tt_flow_key *k)
+{
+	bool sender_lo = endpoint_lt(p->saddr, p->sport, p->daddr, p->dport);
+
+	k->ifindex = ifindex;
+	k->family = p->family;
+	k->pad = 0;
+	if (sender_lo) {
+		k->port_lo = p->sport;
+		k->port_hi = p->dport;
+		__builtin_memcpy(k->addr_lo, p->saddr, 16);
+		__builtin_memcpy(k->addr_hi, p->daddr, 16);
+	} else {
+		k->port_lo = p->dport;
+		k->port_hi = p->sport;
+		__builtin_memcpy(k->addr_lo, p->daddr, 16);
+		__builtin_memcpy(k->addr_hi, p->saddr, 16);
+	}
+	return sender_lo;
+}
+
+static __always_inline void emit(const struct tt_flow_key *k, const struct tt_flow *f,
+				 __u8 fact, __u8 by, __u8 dir, __u64 now)
+{
+	struct tt_wire_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TT_CNT_RB_FULL);
+		return;
+	}
+	e->ts_ns = now;
+	e->syn_ns = f->syn_ns;
+	e->synack_ns = f->synack_ns;
+	e->ack_ns = f->ack_ns;
+	e->ifindex = k->ifindex;
+	e->family = k->family;
+	e->fact = fact;
+	e->syns = f->syns;
+	e->synacks = f->synacks;
+	e->syn_dir = f->syn_dir;
+	e->by = by;
+	e->pkt_dir = dir;
+	if (f->init_is_lo) {
+		e->iport = k->port_lo;
+		e->rport = k->port_hi;
+		__builtin_memcpy(e->iaddr, k->addr_lo, 16);
+		__builtin_memcpy(e->raddr, k->addr_hi, 16);
+	} else {
+		e->iport = k->port_hi;
+		e->rport = k->port_lo;
+		__builtin_memcpy(e->iaddr, k->addr_hi, 16);
+		__builtin_memcpy(e->raddr, k->addr_lo, 16);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key *k,
+				   bool sender_lo, __u8 dir, __u64 now)
+{
+	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+	struct tt_flow nf = {};
+
+	if (f && f->state == TT_WS_SYN && f->init_is_lo == sender_lo && f->syn_seq == p->seq) {
+		/* a retransmission; capped so the u8 cannot wrap */
+		if (f->syns < 255)
+			f->syns++;
+		emit(k, f, TT_WFACT_SYN_RETRY, TT_BY_INITIATOR, dir, now);
+		return;
+	}
+	/* a new connection, possibly reusing the tuple of an old one */
+	nf.syn_ns = now;
+	nf.syn_seq = p->seq;
+	nf.init_is_lo = sender_lo;
+	nf.syns = 1;
+	nf.syn_dir = dir;
+	nf.state = TT_WS_SYN;
+	bpf_map_update_elem(&flows, k, &nf, BPF_ANY);
+}
+
+static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_key *k,
+				      bool sender_lo, __u64 now)
+{
+	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+
+	if (!f || f->init_is_lo == sender_lo || p->ack != f->syn_seq + 1)
+		return;
+	if (f->state == TT_WS_SYN) {
+		f->state = TT_WS_SYNACK;
+		f->synack_ns = now;
+		f->synack_seq = p->seq;
+	}
+	if (f->synacks < 255)
+		f->synacks++;
+	last_synack_ns = now;
+}
+
+static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key *k,
+				   bool sender_lo, __u8 dir, __u64 now)
+{
+	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+
+	if (!f || f->state != TT_WS_SYNACK || f->init_is_lo != sender_lo ||
+	    p->ack != f->synack_seq + 1)
+		return;
+	f->state = TT_WS_EST;
+	f->ack_ns = now;
+	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
+}
+
+static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key *k,
+				   bool sender_lo, __u8 dir, __u64 now)
+{
+	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+	__u8 by;
+
+	if (!f)
+		return;
+	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
+	if (f->state == TT_WS_SYN) {
+		if (by == TT_BY_INITIATOR) {
+			/* the initiator abandoned its own attempt */
+			bpf_map_delete_elem(&flows, k);
+			return;
+		}
+		/* an RST answering a SYN acknowledges it: seq + 1 */
+		if (!(p->flags & TH_ACK) || p->ack != f->syn_seq + 1)
+			return;
+		emit(k, f, TT_WFACT_REFUSED, by, dir, now);
+	} else {
+		emit(k, f, TT_WFACT_RESET, by, dir, now);
+	}
+	bpf_map_delete_elem(&flows, k);
+}
+
+static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key *k,
+				   bool sender_lo, __u8 dir, __u64 now)
+{
+	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+	__u8 by, first;
+
+	if (!f || f->state < TT_WS_SYNACK)
+		return;
+	f->state = TT_WS_EST;	/* the final ACK may have been missed */
+	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
+	if (f->fins & by)
+		return;		/* a retransmitted FIN */
+	if (!f->fins)
+		f->pad[0] = by;	/* who closed first */
+	f->fins |= by;
+	if (f->fins != (TT_BY_INITIATOR | TT_BY_RESPONDER))
+		return;
+	first = f->pad[0];
+	emit(k, f, TT_WFACT_CLOSE, first, dir, now);
+	bpf_map_delete_elem(&flows, k);
+}
+
+static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)
+{
+	struct tt_flow_key k;
+	struct pkt p;
+	bool sender_lo;
+	__u64 now;
+	int ret;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	ret = parse_packet(data, data_end, &p);
+	if (ret != PARSE_TCP) {
+		if (ret == PARSE_TRUNCATED)
+			count(TT_CNT_WIRE_TRUNCATED);
+		return;
+	}
+	if (!(p.flags & (TH_SYN | TH_RST | TH_FIN))) {
+		/* the fast path: data, and pure ACKs unless a handshake may be completing */
+		if (!(p.flags & TH_ACK) || p.payload)
+			return;
+		now = bpf_ktime_get_ns();
+		if (now - last_synack_ns > TT_HANDSHAKE_WINDOW_NS)
+			return;
+		if (!wanted(&p))
+			return;
+		sender_lo = make_key(&p, ifindex, &k);
+		on_ack(&p, &k, sender_lo, dir, now);
+		return;
+	}
+	if (!wanted(&p))
+		return;
+	now = bpf_ktime_get_ns();
+	sender_lo = make_key(&p, ifindex, &k);
+	if (p.flags & TH_RST)
+		on_rst(&p, &k, sender_lo, dir, now);
+	else if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		on_syn(&p, &k, sender_lo, dir, now);
+	else if (p.flags & TH_SYN)
+		on_synack(&p, &k, sender_lo, now);
+	else
+		on_fin(&p, &k, sender_lo, dir, now);
+}
+
+SEC("tc")
+int tt_tc_ingress(struct __sk_buff *skb)
+{
+	handle((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex,
+	       TT_DIR_INGRESS);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int tt_tc_egress(struct __sk_buff *skb)
+{
+	handle((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex,
+	       TT_DIR_EGRESS);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("xdp")
+int tt_xdp_ingress(struct xdp_md *ctx)
+{
+	handle((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->ingress_ifindex,
+	       TT_DIR_INGRESS);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
