@@ -33,7 +33,7 @@ TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all clean run check unit netns setup
-all: $(OUT)/tcptrack $(OUT)/tt-peer
+all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/foreign.bpf.o
 
 setup:
 	$(Q)scripts/setup
@@ -48,6 +48,10 @@ $(OUT)/vmlinux.h: | $(OUT)
 $(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/$*.bpf.d -c $< -o $@
+
+$(OUT)/foreign.bpf.o: tests/bpf/foreign.bpf.c $(OUT)/vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -I$(OUT) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
