@@ -23,7 +23,7 @@ want = '\x1b[31m"q\\\n\ufffdz'
 got = [r["comm"] for r in rows if r["type"] == "REFUSED"]
 sys.exit(0 if got == [want] else f"got {got!r}")
 PY
-grep -qF 'REFUSED  '"$CLI_PID"'    \x1b[31m"q\\\x0a\x9bz' "$WORK/table.txt" ||
+grep "REFUSED  $CLI_PID " "$WORK/table.txt" | grep -qF ' \x1b[31m"q\\\x0a\x9bz ' ||
 	{ fail "table: escaped name"; cat -v "$WORK/table.txt"; }
 if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$WORK/table.txt"; then
 	fail "table: a raw control byte reached the output"
