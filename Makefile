@@ -31,6 +31,7 @@ TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c user/wire.c
 CORE_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+BPF_TESTS	:= $(OUT)/tests/test_wire
 
 .PHONY: all clean run check unit netns setup
 all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/foreign.bpf.o
@@ -76,14 +77,18 @@ $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CORE_OBJS) -lcmocka -o $@
 
+$(OUT)/tests/test_wire: tests/bpf/test_wire.c $(OUT)/wire.skel.h | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS) -lcmocka -o $@
+
 run: setup all
 	$(OUT)/tcptrack $(ARGS)
 
 unit: $(UNIT_TESTS)
 	$(Q)scripts/run-unit $(UNIT_TESTS)
 
-check: setup all $(UNIT_TESTS)
-	$(Q)scripts/check $(UNIT_TESTS)
+check: setup all $(UNIT_TESTS) $(BPF_TESTS)
+	$(Q)scripts/check $(UNIT_TESTS) $(BPF_TESTS)
 
 clean:
 	$(Q)rm -rf $(OUT)

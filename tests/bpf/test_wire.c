@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The wire programs on crafted packets, without a network:
+ * bpf_prog_test_run_opts() runs them on buffers we build, then the flow map,
+ * the counters and the ring buffer tell what they made of them.  Needs root.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "tcptrack.h"
+#include "wire.skel.h"
+
+#define TC_ACT_UNSPEC	(-1)
+#define XDP_PASS	2
+
+struct spec {
+	int vlans;		/* 802.1Q tags (the outer one 802.1ad when 2) */
+	bool v6;
+	const uint8_t *ext;	/* IPv6 extension headers, already encoded */
+	size_t extlen;
+	uint8_t first_ext;	/* next-header value for the first extension */
+	uint8_t proto;		/* 0: TCP */
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t sport, dport;
+	bool reverse;		/* from the server (10.0.0.2) to the client */
+	size_t payload;
+	size_t truncate;	/* cut the packet to this many bytes (0: no) */
+};
+
+static struct wire_bpf *skel;
+static int nevents;
+static struct tt_wire_event last;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	if (size == sizeof(struct tt_wire_event)) {
+		memcpy(&last, data, sizeof(last));
+		nevents++;
+	}
+	return 0;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static size_t build(const struct spec *s, uint8_t *b)
+{
+	static const uint8_t c4[4] = { 10, 0, 0, 1 }, s4[4] = { 10, 0, 0, 2 };
+	static const uint8_t c6[16] = { 0xfd, [15] = 1 }, s6[16] = { 0xfd, [15] = 2 };
+	size_t n = 12, l3, l4len = 20 + s->payload;
+	uint8_t proto = s->proto ? s->proto : 6;
+
+	memset(b, 0, 1500);
+	memset(b, 0xaa, 12);	/* MAC addresses */
+	for (int i = 0; i < s->vlans; i++) {
+		put16(b + n, s->vlans == 2 && i == 0 ? 0x88a8 : 0x8100);
+		put16(b + n + 2, 100 + i);
+		n += 4;
+	}
+	put16(b + n, s->v6 ? 0x86dd : 0x0800);
+	n += 2;
+	l3 = n;
+	if (!s->v6) {
+		b[n] = 0x45;
+		put16(b + n + 2, 20 + l4len);
+		b[n + 8] = 64;
+		b[n + 9] = proto;
+		memcpy(b + n + 12, s->reverse ? s4 : c4, 4);
+		memcpy(b + n + 16, s->reverse ? c4 : s4, 4);
+		n += 20;
+	} else {
+		b[n] = 0x60;
+		put16(b + n + 4, s->extlen + l4len);
+		b[n + 6] = s->extlen ? s->first_ext : proto;
+		b[n + 7] = 64;
+		memcpy(b + n + 8, s->reverse ? s6 : c6, 16);
+		memcpy(b + n + 24, s->reverse ? c6 : s6, 16);
+		n += 40;
+		memcpy(b + n, s->ext, s->extlen);
+		n += s->extlen;
+	}
+	(void)l3;
+	put16(b + n, s->reverse ? s->dport : s->sport);
+	put16(b + n + 2, s->reverse ? s->sport : s->dport);
+	put32(b + n + 4, s->seq);
+	put32(b + n + 8, s->ack);
+	b[n + 12] = 5 << 4;
+	b[n + 13] = s->flags;
+	n += 20 + s->payload;
+	return s->truncate ? s->truncate : n;
+}
+
+static int run_prog(struct bpf_program *prog, const struct spec *s)
+{
+	uint8_t buf[1500];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = build(s, buf),
+		    .repeat = 1);
+	struct ring_buffer *rb;
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return opts.retval;
+}
+
+static int run(const struct spec *s)
+{
+	int ret = run_prog(skel->progs.tt_tc_ingress, s);
+
+	/* an observer: every packet continues to the next program */
+	assert_int_equal(ret, TC_ACT_UNSPEC);
+	return ret;
+}
+
+static int nflows(void)
+{
+	struct tt_flow_key k, next;
+	int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.flows), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+static unsigned long long counter(int idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long vals[ncpu], sum = 0;
+	__u32 key = idx;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &key, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static int setup(void **state)
+{
+	skel = wire_bpf__open();
+	assert_non_null(skel);
+	assert_int_equal(wire_bpf__load(skel), 0);
+	nevents = 0;
+	memset(&last, 0, sizeof(last));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	wire_bpf__destroy(skel);
+	skel = NULL;
+	return 0;
+}
+
+/* a SYN from the client, fields overridable: later designators win on purpose */
+#pragma GCC diagnostic ignored "-Woverride-init"
+#define SYN(...) ((struct spec){ .flags = 0x02, .seq = 1000, .sport = 40000, .dport = 80, __VA_ARGS__ })
+
+static void test_handshake_ipv4(void **state)
+{
+	run(&SYN());
+	assert_int_equal(nflows(), 1);
+	run(&(struct spec){ .flags = 0x12, .seq = 5000, .ack = 1001, .sport = 40000, .dport = 80,
+			    .reverse = true });
+	assert_int_equal(nevents, 0);	/* a milestone is the handshake's end, not a packet */
+	run(&(struct spec){ .flags = 0x10, .seq = 1001, .ack = 5001, .sport = 40000, .dport = 80 });
+	assert_int_equal(nevents, 1);
+	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
+	assert_int_equal(last.iport, 40000);
+	assert_int_equal(last.rport, 80);
+	assert_int_equal(last.syns, 1);
+	assert_true(last.synack_ns >= last.syn_ns && last.ack_ns >= last.synack_ns);
+	assert_memory_equal(last.iaddr, ((uint8_t[]){ 10, 0, 0, 1 }), 4);
+}
+
+static void test_syn_retry_and_refused(void **state)
+{
+	run(&SYN());
+	run(&SYN());
+	assert_int_equal(nevents, 1);
+	assert_int_equal(last.fact, TT_WFACT_SYN_RETRY);
+	assert_int_equal(last.syns, 2);
+	/* an RST that does not acknowledge the SYN is not an answer to it */
+	run(&(struct spec){ .flags = 0x14, .ack = 7, .sport = 40000, .dport = 80, .reverse = true });
+	assert_int_equal(nevents, 1);
+	run(&(struct spec){ .flags = 0x14, .ack = 1001, .sport = 40000, .dport = 80, .reverse = true });
+	assert_int_equal(nevents, 2);
+	assert_int_equal(last.fact, TT_WFACT_REFUSED);
+	assert_int_equal(last.by, TT_BY_RESPONDER);
+	assert_int_equal(nflows(), 0);
+}
+
+static void test_vlan_tags(void **state)
+{
+	run(&SYN(.vlans = 1));
+	assert_int_equal(nflows(), 1);
+	run(&SYN(.vlans = 2, .sport = 40001));
+	assert_int_equal(nflows(), 2);
+	/* more tags than the parser walks: left alone */
+	run(&SYN(.vlans = 3, .sport = 40002));
+	assert_int_equal(nflows(), 2);
+}
+
+static void test_ipv6_extension_headers(void **state)
+{
+	/* hop-by-hop (8 bytes) -> destination options (8 bytes) -> TCP */
+	static const uint8_t ext[] = { 60, 0, 1, 4, 0, 0, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0 };
+	/* fragment header, offset 8: a later fragment without a TCP header */
+	static const uint8_t frag_later[] = { 6, 0, 0, 8, 0, 0, 0, 1 };
+	static const uint8_t frag_first[] = { 6, 0, 0, 1, 0, 0, 0, 2 };
+
+	run(&SYN(.v6 = true));
+	assert_int_equal(nflows(), 1);
+	run(&SYN(.v6 = true, .ext = ext, .extlen = sizeof(ext), .first_ext = 0, .sport = 40001));
+	assert_int_equal(nflows(), 2);
+	run(&SYN(.v6 = true, .ext = frag_later, .extlen = 8, .first_ext = 44, .sport = 40002));
+	assert_int_equal(nflows(), 2);
+	run(&SYN(.v6 = true, .ext = frag_first, .extlen = 8, .first_ext = 44, .sport = 40003));
+	assert_int_equal(nflows(), 3);
+}
+
+static void test_truncated_headers_are_counted(void **state)
+{
+	run(&SYN(.truncate = 14 + 20 + 10));	/* half a TCP header */
+	run(&SYN(.v6 = true, .truncate = 14 + 40 + 6));	/* IPv6, then 6 bytes of TCP */
+	assert_int_equal(nflows(), 0);
+	assert_int_equal(counter(TT_CNT_WIRE_TRUNCATED), 2);
+}
+
+static void test_non_tcp_and_data_pass_untouched(void **state)
+{
+	run(&SYN(.proto = 17));				/* UDP */
+	run(&SYN(.flags = 0x18, .payload = 1000));	/* data */
+	run(&SYN(.flags = 0x10));			/* a pure ACK, no handshake near */
+	assert_int_equal(nflows(), 0);
+	assert_int_equal(nevents, 0);
+	assert_int_equal(counter(TT_CNT_WIRE_TRUNCATED), 0);
+}
+
+static void test_fins_close_and_rst_resets(void **state)
+{
+	struct spec fin_c = { .flags = 0x11, .seq = 1001, .sport = 40000, .dport = 80 };
+	struct spec fin_s = { .flags = 0x11, .seq = 5001, .sport = 40000, .dport = 80,
+			      .reverse = true };
+
+	run(&SYN());
+	run(&(struct spec){ .flags = 0x12, .seq = 5000, .ack = 1001, .sport = 40000, .dport = 80,
+			    .reverse = true });
+	run(&fin_c);
+	run(&fin_c);	/* retransmitted */
+	run(&fin_s);
+	assert_int_equal(last.fact, TT_WFACT_CLOSE);
+	assert_int_equal(last.by, TT_BY_INITIATOR);
+	assert_int_equal(nflows(), 0);
+
+	run(&SYN(.sport = 40001));
+	run(&(struct spec){ .flags = 0x12, .seq = 5000, .ack = 1001, .sport = 40001, .dport = 80,
+			    .reverse = true });
+	run(&(struct spec){ .flags = 0x04, .seq = 1001, .sport = 40001, .dport = 80 });
+	assert_int_equal(last.fact, TT_WFACT_RESET);
+	assert_int_equal(last.by, TT_BY_INITIATOR);
+}
+
+static void test_xdp_passes(void **state)
+{
+	uint8_t buf[1500];
+	struct spec s = SYN();
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = build(&s, buf),
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tt_xdp_ingress),
+						&opts), 0);
+	assert_int_equal(opts.retval, XDP_PASS);
+	assert_int_equal(nflows(), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_handshake_ipv4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_retry_and_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_extension_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_headers_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_non_tcp_and_data_pass_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fins_close_and_rst_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xdp_passes, setup, teardown),
+	};
+
+	if (geteuid()) {
+		fprintf(stderr, "test_wire: needs root (BPF)\n");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
+}
