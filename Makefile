@@ -34,7 +34,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 BPF_TESTS	:= $(OUT)/tests/test_wire
 
 .PHONY: all clean run check unit netns setup
-all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/foreign.bpf.o
+all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/foreign.bpf.o
 
 setup:
 	$(Q)scripts/setup
@@ -72,6 +72,10 @@ $(OUT)/tcptrack: $(TOOL_OBJS)
 $(OUT)/tt-peer: netns-tests/tt-peer.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/tt-storm: scripts/tt-storm.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
 
 $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)

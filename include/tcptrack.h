@@ -16,6 +16,8 @@
 #define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
 #define TT_MAX_CONNECTING	16384	/* threads inside connect() */
 #define TT_RINGBUF_BYTES	(8u << 20)
+#define TT_WAKEUP_BYTES		(256u << 10)	/* wake the reader once this much is queued */
+#define TT_POLL_MS		50		/* ... and it looks at least this often */
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
 #define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
 
@@ -54,6 +56,7 @@ enum tt_accept_hook {
 	TT_ACCEPT_SYSCALL,	/* syscalls:sys_exit_accept{,4} */
 	TT_ACCEPT_KRETPROBE,	/* kretprobe:inet_csk_accept */
 	TT_ACCEPT_FEXIT,	/* fexit:inet_csk_accept */
+	TT_ACCEPT_LISTENER,	/* handshake completion, owner of the listener */
 };
 
 /* tt_event.flags */

@@ -16,19 +16,23 @@
 #define ENETUNREACH	101
 #define EHOSTUNREACH	113
 
+#include "common.bpf.h"
+
 /* Written by user space before load; the kernel-side filters. */
 const volatile __u32 targ_netns = 0;
-const volatile __u16 targ_family = 0;
-const volatile __u32 targ_nports = 0;
-const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
 /* The wire view is on: report the facts the joiner pairs with wire facts. */
 const volatile bool wire_join = false;
+/*
+ * --accept-hook listener: no syscall tracepoints (they slow every syscall on
+ * the host); an accept is reported when the handshake completes, attributed
+ * to the process that called listen() on that port.
+ */
+const volatile bool accept_by_listener = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_SOCKS);
-	/* Allocate on use: most hosts track far fewer sockets than the bound. */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	/* preallocated (about 7 MiB): allocating per connection costs the workload more */
 	__type(key, __u64);
 	__type(value, struct tt_sock);
 } socks SEC(".maps");
@@ -36,29 +40,29 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_CONNECTING);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct tt_connecting);
 } connecting SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TT_RINGBUF_BYTES);
-} events SEC(".maps");
+
+struct listener_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TT_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listener_key);
+	__type(value, struct tt_sock);
+} listeners SEC(".maps");
 
-static __always_inline void count(__u32 idx)
+static __always_inline void listener_key(const struct sock *sk, struct listener_key *k)
 {
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-	if (v)
-		*v += 1;
+	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->pad = 0;
 }
 
 static __always_inline bool is_v4mapped(const __u8 *a)
@@ -67,20 +71,6 @@ static __always_inline bool is_v4mapped(const __u8 *a)
 	       a[10] == 0xff && a[11] == 0xff;
 }
 
-static __always_inline bool port_wanted(__u16 sport, __u16 dport)
-{
-	__u32 i;
-
-	if (!targ_nports)
-		return true;
-	for (i = 0; i < TT_MAX_PORTS; i++) {
-		if (i >= targ_nports)
-			break;
-		if (targ_ports[i] == sport || targ_ports[i] == dport)
-			return true;
-	}
-	return false;
-}
 
 static __always_inline void read_tuple(struct tt_event *e, const struct sock *sk)
 {
@@ -168,7 +158,7 @@ static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate
 		e->flags = 0;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 }
 
 static __always_inline void track(__u64 key, struct tt_sock *ts)
@@ -188,6 +178,16 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		return 0;
 
 	switch (newstate) {
+	case TCP_LISTEN:
+		if (accept_by_listener) {
+			struct listener_key lk;
+
+			/* listen() runs in the owner's context */
+			listener_key(sk, &lk);
+			set_owner(&nts);
+			bpf_map_update_elem(&listeners, &lk, &nts, BPF_ANY);
+		}
+		break;
 	case TCP_SYN_SENT:
 		/* connect() runs this in the caller's context: the owner. */
 		nts.start_ns = bpf_ktime_get_ns();
@@ -226,8 +226,22 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			ts->est_ns = bpf_ktime_get_ns();
 			ts->flags |= TT_F_ESTABLISHED;
 			ts->hs_srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
-			if (wire_join)
+			if (accept_by_listener) {
+				struct listener_key lk;
+				struct tt_sock *l;
+
+				listener_key(sk, &lk);
+				l = bpf_map_lookup_elem(&listeners, &lk);
+				if (l) {
+					ts->pid = l->pid;
+					__builtin_memcpy(ts->comm, l->comm, sizeof(ts->comm));
+					ts->flags |= TT_F_OWNER_KNOWN;
+				}
+				ts->flags |= TT_F_ACCEPTED;
+				emit(sk, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER);
+			} else if (wire_join) {
 				emit(sk, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+			}
 		}
 		break;
 	case TCP_FIN_WAIT1:
@@ -446,7 +460,7 @@ int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	e->pid = tid >> 32;
 	e->flags = TT_F_OWNER_KNOWN | TT_F_STARTED;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 out:
 	bpf_map_delete_elem(&connecting, &tid);
 	return 0;

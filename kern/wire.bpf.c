@@ -17,9 +17,7 @@
 
 #include "parse.h"
 
-const volatile __u16 targ_family = 0;
-const volatile __u32 targ_nports = 0;
-const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+#include "common.bpf.h"
 
 /* When the last SYN-ACK passed: pure ACKs are only looked up shortly after one. */
 __u64 last_synack_ns = 0;
@@ -31,42 +29,11 @@ struct {
 	__type(value, struct tt_flow);
 } flows SEC(".maps");
 
-/* Shared with the socket view: user space reuses its file descriptors. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TT_RINGBUF_BYTES);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TT_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline void count(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-	if (v)
-		*v += 1;
-}
-
 static __always_inline bool wanted(const struct pkt *p)
 {
-	__u32 i;
-
 	if (targ_family && p->family != targ_family)
 		return false;
-	if (!targ_nports)
-		return true;
-	for (i = 0; i < TT_MAX_PORTS; i++) {
-		if (i >= targ_nports)
-			break;
-		if (targ_ports[i] == p->sport || targ_ports[i] == p->dport)
-			return true;
-	}
-	return false;
+	return port_wanted(p->sport, p->dport);
 }
 
 /* Is (a, pa) ordered before (b, pb)?  Defines the canonical key. */
@@ -137,7 +104,7 @@ static __always_inline void emit(const struct tt_flow_key *k, const struct tt_fl
 		__builtin_memcpy(e->iaddr, k->addr_hi, 16);
 		__builtin_memcpy(e->raddr, k->addr_lo, 16);
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit(e);
 }
 
 static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key *k,

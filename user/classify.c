@@ -194,9 +194,12 @@ int tt_classify(const struct tt_event *e, struct tt_row *r)
 		/* The server's handshake time: the kernel's SYN-ACK -> ACK sample. */
 		if (e->srtt_us)
 			r->lat_ms = e->srtt_us / 1e3;
-		if (e->flags & TT_F_ESTABLISHED)
+		if ((e->flags & TT_F_ESTABLISHED) && e->hook != TT_ACCEPT_LISTENER)
 			set_interval(&r->wait_ms, e->est_ns, e->ts_ns);
 		switch (e->hook) {
+		case TT_ACCEPT_LISTENER:
+			r->hook = "listener";
+			break;
 		case TT_ACCEPT_SYSCALL:
 			r->hook = "syscall";
 			break;

@@ -139,6 +139,7 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	for (int i = 0; i < cfg->nports; i++)
 		s->rodata->targ_ports[i] = cfg->ports[i];
 	s->rodata->wire_join = cfg->nifaces > 0;
+	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
 
 	bpf_program__set_autoload(s->progs.tt_retransmit, cfg->nifaces > 0);
 	bpf_program__set_autoload(s->progs.tt_accept_fexit, v == TT_HOOK_FEXIT);
@@ -188,6 +189,7 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 		{ TT_HOOK_FEXIT, "fexit:inet_csk_accept" },
 		{ TT_HOOK_KPROBE, "kretprobe:inet_csk_accept" },
 		{ TT_HOOK_SYSCALL, "syscalls:sys_exit_accept{,4}" },
+		{ TT_HOOK_LISTENER, "listener (handshake completion, listen() owner)" },
 	};
 	bool syscalls = false;
 	int ret;
@@ -200,21 +202,28 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return fail(err, len, -ENOENT,
 			    "no kernel BTF (/sys/kernel/btf/vmlinux): tcptrack needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-	ret = ensure_tracefs(&syscalls, err, len);
-	if (ret)
-		return ret;
+	if (cfg->accept_hook != TT_HOOK_LISTENER) {
+		ret = ensure_tracefs(&syscalls, err, len);
+		if (ret)
+			return ret;
+	} else {
+		tt_info("no syscall tracepoints: no UNREACH for connect() without a route");
+	}
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		bool last;
 
 		if (cfg->accept_hook != TT_HOOK_AUTO && cfg->accept_hook != order[i].v)
 			continue;
+		if (order[i].v == TT_HOOK_LISTENER && cfg->accept_hook != TT_HOOK_LISTENER)
+			continue;
 		if (order[i].v == TT_HOOK_SYSCALL && !syscalls)
 			return fail(err, len, -ENOTSUP,
 				    "no accept hook: no syscall tracepoints and %s",
 				    cfg->accept_hook == TT_HOOK_AUTO ? "no fexit or kprobe support"
 								     : "--accept-hook syscall given");
-		last = cfg->accept_hook != TT_HOOK_AUTO || order[i].v == TT_HOOK_SYSCALL;
+		last = cfg->accept_hook != TT_HOOK_AUTO || order[i].v == TT_HOOK_SYSCALL ||
+		       order[i].v == TT_HOOK_LISTENER;
 		probing = !last;
 		ret = try_variant(b, cfg, order[i].v, syscalls, err, len);
 		probing = false;

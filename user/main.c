@@ -96,11 +96,17 @@ static int run(struct app *a, struct ring_buffer *rb)
 	int ret = 0;
 
 	while (!exiting) {
-		ret = ring_buffer__poll(rb, 100);
+		ret = ring_buffer__poll(rb, TT_POLL_MS);
 		if (ret == -EINTR) {
 			ret = 0;
 			continue;
 		}
+		/*
+		 * The kernel side wakes us only once a batch is queued
+		 * (kern/common.bpf.h): after a quiet poll, read what is there.
+		 */
+		if (ret >= 0)
+			ret = ring_buffer__consume(rb);
 		now = mono_ns();
 		tt_wire_poll_links(&a->wire);
 		if (ret < 0 && !a->cls.cb_err) {
@@ -150,6 +156,9 @@ int main(int argc, char **argv)
 		return strstr(err, "unknown interface") ? TT_EXIT_USAGE : TT_EXIT_RUNTIME;
 	}
 
+	/* a file or pipe gets large writes; a terminal sees each line at once */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	tt_out_init(&a.out, stdout, a.cfg.format);
 	if (tt_cls_init(&a.cls, &a.cfg, on_row, &a)) {
 		tt_err("out of memory");

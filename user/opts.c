@@ -111,7 +111,8 @@ void tt_usage(FILE *f, const char *prog)
 "  -s, --summary              no event lines, only the summary footer\n"
 "  -d, --duration SECS        stop after SECS seconds\n"
 "Other:\n"
-"      --accept-hook HOOK     auto (default), fexit, kprobe or syscall\n"
+"      --accept-hook HOOK     auto (default), fexit, kprobe, syscall, or listener (no\n"
+"                             syscall tracepoints: cheaper; see docs/hooks.md)\n"
 "  -v, --verbose              say which hooks were chosen; -vv adds libbpf's log\n"
 "  -h, --help                 this help\n"
 "  -V, --version              print the version\n"
@@ -343,9 +344,11 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 				cfg->accept_hook = TT_HOOK_KPROBE;
 			else if (!strcmp(optarg, "syscall"))
 				cfg->accept_hook = TT_HOOK_SYSCALL;
+			else if (!strcmp(optarg, "listener"))
+				cfg->accept_hook = TT_HOOK_LISTENER;
 			else
 				return fail(err, errlen,
-					    "invalid --accept-hook '%s': expected auto, fexit, kprobe or syscall",
+					    "invalid --accept-hook '%s': expected auto, fexit, kprobe, syscall or listener",
 					    optarg);
 			break;
 		case 'i':

@@ -181,16 +181,42 @@ void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
 	snprintf(out, len, k->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
-static enum vkind v_printf(char *buf, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum vkind v_printf(char *buf, size_t n, const char *fmt, ...)
+/* Decimal without printf: the output path runs once per event. */
+static enum vkind v_int(char *buf, size_t n, long long v)
 {
-	va_list ap;
+	char tmp[24];
+	size_t i = sizeof(tmp), len;
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, n, fmt, ap);
-	va_end(ap);
+	do {
+		tmp[--i] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	len = sizeof(tmp) - i;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, tmp + i, len);
+	buf[len] = '\0';
+	return V_NUM;
+}
+
+/* Fixed point with @decimals digits, rounded half up (values are never negative). */
+static enum vkind v_fixed(char *buf, size_t n, double v, int decimals)
+{
+	unsigned long long scale = decimals == 1 ? 10 : 1000;
+	unsigned long long x = (unsigned long long)(v * scale + 0.5);
+	size_t len;
+
+	v_int(buf, n, x / scale);
+	len = strlen(buf);
+	if (len + decimals + 2 > n)
+		return V_NUM;
+	buf[len++] = '.';
+	for (unsigned long long d = scale / 10; d; d /= 10)
+		buf[len++] = '0' + (x % scale) / d % 10;
+	buf[len] = '\0';
 	return V_NUM;
 }
 
@@ -200,8 +226,8 @@ static enum vkind v_ms(double ms, char *buf, size_t n, bool table)
 		return V_NULL;
 	/* the table rounds like the seed example; JSON keeps microseconds */
 	if (table)
-		return v_printf(buf, n, ms >= 1 || ms == 0 ? "%.1f" : "%.3f", ms);
-	return v_printf(buf, n, "%.3f", ms);
+		return v_fixed(buf, n, ms, ms >= 1 || ms == 0 ? 1 : 3);
+	return v_fixed(buf, n, ms, 3);
 }
 
 static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -210,18 +236,30 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 	time_t sec = real / 1000000000;
 	struct tm tm;
 
-	if (o->format == TT_FMT_JSON) {
-		gmtime_r(&sec, &tm);
-		strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(buf + strlen(buf), n - strlen(buf), ".%06ldZ",
-			 (long)(real % 1000000000) / 1000);
+	static __thread time_t cached_sec = -1;
+	static __thread enum tt_format cached_fmt;
+	static __thread bool cached_utc;
+	static __thread char cached[32];
+	char us[8];
+
+	/* converting the second is the costly part: do it once per second */
+	if (sec != cached_sec || cached_fmt != o->format || cached_utc != o->utc) {
+		if (o->format == TT_FMT_JSON || o->utc)
+			gmtime_r(&sec, &tm);
+		else
+			localtime_r(&sec, &tm);
+		strftime(cached, sizeof(cached),
+			 o->format == TT_FMT_JSON ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+		cached_sec = sec;
+		cached_fmt = o->format;
+		cached_utc = o->utc;
+	}
+	if (o->format != TT_FMT_JSON) {
+		snprintf(buf, n, "%s", cached);
 		return V_STR;
 	}
-	if (o->utc)
-		gmtime_r(&sec, &tm);
-	else
-		localtime_r(&sec, &tm);
-	strftime(buf, n, "%H:%M:%S", &tm);
+	v_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
+	snprintf(buf, n, "%s.%sZ", cached, us + 1);
 	return V_STR;
 }
 
@@ -233,7 +271,7 @@ static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, char *b
 
 static enum vkind f_pid(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return r->pid < 0 ? V_NULL : v_printf(buf, n, "%d", r->pid);
+	return r->pid < 0 ? V_NULL : v_int(buf, n, r->pid);
 }
 
 static enum vkind f_comm(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -279,12 +317,12 @@ static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, char *
 
 static enum vkind f_sport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return v_printf(buf, n, "%u", r->key.sport);
+	return v_int(buf, n, r->key.sport);
 }
 
 static enum vkind f_dport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return v_printf(buf, n, "%u", r->key.dport);
+	return v_int(buf, n, r->key.dport);
 }
 
 static enum vkind f_lat(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -294,7 +332,7 @@ static enum vkind f_lat(const struct tt_out *o, const struct tt_row *r, char *bu
 
 static enum vkind f_syns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return r->syns ? v_printf(buf, n, "%d", r->syns) : V_NULL;
+	return r->syns ? v_int(buf, n, r->syns) : V_NULL;
 }
 
 static enum vkind f_dur(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -309,17 +347,17 @@ static enum vkind f_wait(const struct tt_out *o, const struct tt_row *r, char *b
 
 static enum vkind f_tx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return r->bytes_sent < 0 ? V_NULL : v_printf(buf, n, "%lld", (long long)r->bytes_sent);
+	return r->bytes_sent < 0 ? V_NULL : v_int(buf, n, r->bytes_sent);
 }
 
 static enum vkind f_rx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return r->bytes_recv < 0 ? V_NULL : v_printf(buf, n, "%lld", (long long)r->bytes_recv);
+	return r->bytes_recv < 0 ? V_NULL : v_int(buf, n, r->bytes_recv);
 }
 
 static enum vkind f_netns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	return r->key.netns ? v_printf(buf, n, "%u", r->key.netns) : V_NULL;
+	return r->key.netns ? v_int(buf, n, r->key.netns) : V_NULL;
 }
 
 static enum vkind f_reason(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -401,7 +439,7 @@ static enum vkind f_sock_lat(const struct tt_out *o, const struct tt_row *r, cha
 static enum vkind f_wire_syns(const struct tt_out *o, const struct tt_row *r, char *buf,
 			      size_t n)
 {
-	return r->wire_syns ? v_printf(buf, n, "%d", r->wire_syns) : V_NULL;
+	return r->wire_syns ? v_int(buf, n, r->wire_syns) : V_NULL;
 }
 
 static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -484,6 +522,7 @@ static size_t last_table_field(const struct tt_out *o)
 
 static int check(struct tt_out *o)
 {
+	o->dirty = true;
 	return ferror(o->f) ? -(errno ? errno : EIO) : 0;
 }
 
@@ -509,7 +548,8 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 	char buf[256];
 
 	if (o->format == TT_FMT_JSON) {
-		const char *sep = "{";
+		char line[4096];
+		size_t pos = 0;
 
 		for (size_t i = 0; i < NFIELDS; i++) {
 			enum vkind k;
@@ -517,11 +557,18 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 			if (!fields[i].json)
 				continue;
 			k = fields[i].get(o, r, buf, sizeof(buf));
-			fprintf(o->f, k == V_STR ? "%s\"%s\":\"%s\"" : "%s\"%s\":%s", sep,
-				fields[i].json, k == V_NULL ? "null" : buf);
-			sep = ",";
+			put(line, sizeof(line), &pos, pos ? ",\"" : "{\"", 2);
+			put(line, sizeof(line), &pos, fields[i].json, strlen(fields[i].json));
+			put(line, sizeof(line), &pos, k == V_STR ? "\":\"" : "\":", k == V_STR ? 3 : 2);
+			if (k == V_NULL)
+				put(line, sizeof(line), &pos, "null", 4);
+			else
+				put(line, sizeof(line), &pos, buf, strlen(buf));
+			if (k == V_STR)
+				put(line, sizeof(line), &pos, "\"", 1);
 		}
-		fputs("}\n", o->f);
+		put(line, sizeof(line), &pos, "}\n", 2);
+		fwrite(line, 1, pos, o->f);
 		return check(o);
 	}
 
@@ -569,6 +616,10 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 
 int tt_out_flush(struct tt_out *o)
 {
+	/* no write(2) per poll when nothing happened */
+	if (!o->dirty)
+		return 0;
+	o->dirty = false;
 	if (fflush(o->f))
 		return -(errno ? errno : EIO);
 	return check(o);

@@ -15,6 +15,7 @@ struct tt_out {
 		char name[TT_IFNAMSIZ];
 	} ifnames[TT_MAX_IFACES];	/* the attached interfaces, for IFACE */
 	int nifnames;
+	bool dirty;			/* written since the last flush */
 };
 
 void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format);

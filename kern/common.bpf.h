@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What both BPF objects share: the ring buffer and counters (user space
+ * hands the socket view's maps to the wire view), the port filter, and
+ * when to wake the reader.
+ */
+#ifndef TT_COMMON_BPF_H
+#define TT_COMMON_BPF_H
+
+/* Written by user space before load. */
+const volatile __u16 targ_family = 0;
+const volatile __u32 targ_nports = 0;
+const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool port_wanted(__u16 sport, __u16 dport)
+{
+	__u32 i;
+
+	if (!targ_nports)
+		return true;
+	for (i = 0; i < TT_MAX_PORTS; i++) {
+		if (i >= targ_nports)
+			break;
+		if (targ_ports[i] == sport || targ_ports[i] == dport)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Wake the reader only once a batch has built up: under a connection storm a
+ * wakeup per fact costs the traced workload more than the fact itself.  The
+ * reader polls every TT_POLL_MS anyway, so a lone fact waits at most that.
+ */
+static __always_inline void submit(void *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= TT_WAKEUP_BYTES
+			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+#endif /* TT_COMMON_BPF_H */
