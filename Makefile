@@ -34,7 +34,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/tes
 BPF_TESTS	:= $(OUT)/tests/test_wire
 
 .PHONY: all clean run check unit netns setup
-all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/foreign.bpf.o
+all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/tt-synflood $(OUT)/foreign.bpf.o
 
 setup:
 	$(Q)scripts/setup
@@ -76,6 +76,10 @@ $(OUT)/tt-peer: netns-tests/tt-peer.c | $(OUT)
 $(OUT)/tt-storm: scripts/tt-storm.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
+
+$(OUT)/tt-synflood: scripts/tt-synflood.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)

@@ -169,6 +169,8 @@ enum tt_counter {
 	TT_CNT_SOCK_FULL,	/* socket map full: a socket went untracked */
 	TT_CNT_CONNECTING_FULL,	/* connecting map full */
 	TT_CNT_WIRE_TRUNCATED,	/* SYN/RST/FIN packets whose headers could not be read */
+	TT_CNT_FLOW_NEW,	/* wire flows started (a SYN) */
+	TT_CNT_FLOW_END,	/* wire flows ended at a milestone */
 	TT_CNT_MAX,
 };
 

@@ -11,6 +11,8 @@
 const volatile __u16 targ_family = 0;
 const volatile __u32 targ_nports = 0;
 const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
+/* a quarter of the ring buffer at most, so a small one still wakes the reader */
+const volatile __u64 wakeup_bytes = TT_WAKEUP_BYTES;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -54,7 +56,7 @@ static __always_inline bool port_wanted(__u16 sport, __u16 dport)
  */
 static __always_inline void submit(void *e)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= TT_WAKEUP_BYTES
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
 	bpf_ringbuf_submit(e, flags);

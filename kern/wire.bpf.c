@@ -127,7 +127,9 @@ static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key
 	nf.syns = 1;
 	nf.syn_dir = dir;
 	nf.state = TT_WS_SYN;
+	/* LRU: a flood evicts the oldest; user space counts them (started - ended - live) */
 	bpf_map_update_elem(&flows, k, &nf, BPF_ANY);
+	count(TT_CNT_FLOW_NEW);
 }
 
 static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_key *k,
@@ -172,7 +174,8 @@ static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key
 	if (f->state == TT_WS_SYN) {
 		if (by == TT_BY_INITIATOR) {
 			/* the initiator abandoned its own attempt */
-			bpf_map_delete_elem(&flows, k);
+			if (!bpf_map_delete_elem(&flows, k))
+				count(TT_CNT_FLOW_END);
 			return;
 		}
 		/* an RST answering a SYN acknowledges it: seq + 1 */
@@ -182,7 +185,8 @@ static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key
 	} else {
 		emit(k, f, TT_WFACT_RESET, by, dir, now);
 	}
-	bpf_map_delete_elem(&flows, k);
+	if (!bpf_map_delete_elem(&flows, k))
+		count(TT_CNT_FLOW_END);
 }
 
 static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key *k,
@@ -204,7 +208,8 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 		return;
 	first = f->pad[0];
 	emit(k, f, TT_WFACT_CLOSE, first, dir, now);
-	bpf_map_delete_elem(&flows, k);
+	if (!bpf_map_delete_elem(&flows, k))
+		count(TT_CNT_FLOW_END);
 }
 
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)

@@ -58,7 +58,7 @@ static bool have_cap(const struct __user_cap_data_struct d[2], int cap)
 }
 
 /* Names the first capability we lack; CAP_SYS_ADMIN stands in for BPF/PERFMON on old kernels. */
-static int check_caps(char *err, size_t len)
+static int check_caps(const struct tt_config *cfg, char *err, size_t len)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { 0 };
@@ -76,6 +76,9 @@ static int check_caps(char *err, size_t len)
 	if (!admin)
 		return fail(err, len, -EPERM,
 			    "missing capability CAP_SYS_ADMIN (tracefs mount, namespace walk): run as root");
+	if (cfg->nifaces && !have_cap(d, CAP_NET_ADMIN))
+		return fail(err, len, -EPERM,
+			    "missing capability CAP_NET_ADMIN (needed by --iface to attach TC/XDP programs)");
 	return 0;
 }
 
@@ -140,6 +143,11 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 		s->rodata->targ_ports[i] = cfg->ports[i];
 	s->rodata->wire_join = cfg->nifaces > 0;
 	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
+	if (cfg->ringbuf_kib) {
+		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
+		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
+			s->rodata->wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
+	}
 
 	bpf_program__set_autoload(s->progs.tt_retransmit, cfg->nifaces > 0);
 	bpf_program__set_autoload(s->progs.tt_accept_fexit, v == TT_HOOK_FEXIT);
@@ -196,7 +204,7 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 
 	memset(b, 0, sizeof(*b));
 	libbpf_set_print(libbpf_print);
-	ret = check_caps(err, len);
+	ret = check_caps(cfg, err, len);
 	if (ret)
 		return ret;
 	if (access("/sys/kernel/btf/vmlinux", R_OK))

@@ -72,6 +72,13 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t sinc
 	s.untracked = cnt[TT_CNT_SOCK_FULL] + cnt[TT_CNT_CONNECTING_FULL] +
 		      a->cls.untracked_flows;
 	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
+	s.evicted = -1;
+	if (a->wire.skel) {
+		long live = tt_wire_live_flows(&a->wire);
+		int64_t ev = (int64_t)cnt[TT_CNT_FLOW_NEW] - (int64_t)cnt[TT_CNT_FLOW_END] - live;
+
+		s.evicted = ev > 0 ? ev : 0;
+	}
 	return tt_out_summary(&a->out, &s);
 }
 

@@ -55,6 +55,7 @@ enum {
 	OPT_XDP,
 	OPT_SYN_TIMEOUT,
 	OPT_TC_ATTACH,
+	OPT_RINGBUF,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +76,7 @@ static const struct option long_opts[] = {
 	{ "xdp", optional_argument, NULL, OPT_XDP },
 	{ "syn-timeout", required_argument, NULL, OPT_SYN_TIMEOUT },
 	{ "tc-attach", required_argument, NULL, OPT_TC_ATTACH },
+	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -111,6 +113,7 @@ void tt_usage(FILE *f, const char *prog)
 "  -s, --summary              no event lines, only the summary footer\n"
 "  -d, --duration SECS        stop after SECS seconds\n"
 "Other:\n"
+"      --ringbuf KIB          kernel ring buffer size, a power of two (default 8192)\n"
 "      --accept-hook HOOK     auto (default), fexit, kprobe, syscall, or listener (no\n"
 "                             syscall tracepoints: cheaper; see docs/hooks.md)\n"
 "  -v, --verbose              say which hooks were chosen; -vv adds libbpf's log\n"
@@ -387,6 +390,16 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 					    "invalid --tc-attach '%s': expected auto, tcx or netlink",
 					    optarg);
 			break;
+		case OPT_RINGBUF: {
+			unsigned long v;
+
+			if (tt_parse_uint(optarg, 4, 1048576, &v) || (v & (v - 1)))
+				return fail(err, errlen,
+					    "invalid --ringbuf '%s': expected a power of two from 4 to 1048576 (KiB)",
+					    optarg);
+			cfg->ringbuf_kib = v;
+			break;
+		}
 		case 'v':
 			cfg->verbose++;
 			break;

@@ -596,10 +596,13 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 		f_time(o, &r, t, sizeof(t));
 		fprintf(o->f,
 			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"conn_rate\":%.3f,"
-			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu,\"truncated\":%llu}\n",
+			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu,\"truncated\":%llu",
 			t, (unsigned long long)s->active, s->conn_rate, s->failure_pct,
 			(unsigned long long)s->lost, (unsigned long long)s->untracked,
 			(unsigned long long)s->truncated);
+		if (s->evicted >= 0)
+			fprintf(o->f, ",\"evicted\":%lld", (long long)s->evicted);
+		fputs("}\n", o->f);
 		return check(o);
 	}
 	fprintf(o->f, "[Active connections: %llu]\n", (unsigned long long)s->active);
@@ -611,6 +614,8 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 		fprintf(o->f, "[Untracked sockets: %llu]\n", (unsigned long long)s->untracked);
 	if (s->truncated)
 		fprintf(o->f, "[Unparsed packets: %llu]\n", (unsigned long long)s->truncated);
+	if (s->evicted > 0)
+		fprintf(o->f, "[Evicted flows: %lld]\n", (long long)s->evicted);
 	return check(o);
 }
 

@@ -73,6 +73,7 @@ struct tt_config {
 	enum tt_xdp_pref xdp;
 	enum tt_tc_pref tc_attach;
 	unsigned int syn_timeout;	/* seconds */
+	unsigned int ringbuf_kib;	/* ring buffer size; 0 = TT_RINGBUF_BYTES */
 };
 
 /* A connection's identity inside one network namespace. */
@@ -117,6 +118,7 @@ struct tt_summary {
 	uint64_t lost;			/* facts the kernel could not deliver */
 	uint64_t untracked;		/* sockets or flows that could not be tracked */
 	uint64_t truncated;		/* wire packets whose headers could not be read */
+	int64_t evicted;		/* wire flows forgotten before they ended; < 0: no wire view */
 };
 
 /* opts.c */

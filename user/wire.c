@@ -10,8 +10,10 @@
  * Interfaces are looked up and watched with libnl-route.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <bpf/libbpf.h>
@@ -106,6 +108,47 @@ static int attach_tcx(struct tt_iface *ifc, int dir, int prog_fd)
 	return 0;
 }
 
+/*
+ * A clsact qdisc we create is ours to remove, also when a tcptrack that
+ * created it was SIGKILLed: a marker per (netns, ifindex) in /run/tcptrack
+ * remembers it for the next start.
+ */
+#define TT_RUNDIR "/run/tcptrack"
+
+static void marker_path(const struct tt_iface *ifc, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		st.st_ino = 0;
+	snprintf(buf, len, TT_RUNDIR "/clsact.%lu.%d", (unsigned long)st.st_ino, ifc->ifindex);
+}
+
+static void marker_set(const struct tt_iface *ifc, bool on)
+{
+	char path[128];
+	int fd;
+
+	marker_path(ifc, path, sizeof(path));
+	if (!on) {
+		unlink(path);
+		rmdir(TT_RUNDIR);	/* only once empty */
+		return;
+	}
+	mkdir(TT_RUNDIR, 0700);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool marker_exists(const struct tt_iface *ifc)
+{
+	char path[128];
+
+	marker_path(ifc, path, sizeof(path));
+	return !access(path, F_OK);
+}
+
 static int attach_netlink(struct tt_iface *ifc, int dir, int prog_fd)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
@@ -116,10 +159,19 @@ static int attach_netlink(struct tt_iface *ifc, int dir, int prog_fd)
 	int ret;
 
 	ret = bpf_tc_hook_create(&hook);
-	if (ret == 0)
+	if (ret == 0) {
 		ifc->created_clsact = true;
-	else if (ret != -EEXIST)
+		marker_set(ifc, true);
+	} else if (ret == -EEXIST) {
+		/* created by a tcptrack that did not get to remove it */
+		if (!ifc->created_clsact && marker_exists(ifc)) {
+			tt_info("reclaiming the clsact qdisc a previous tcptrack left on %s",
+				ifc->name);
+			ifc->created_clsact = true;
+		}
+	} else {
 		return ret;
+	}
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret)
 		return ret;
@@ -150,6 +202,8 @@ static void detach_iface(struct tt_iface *ifc)
 
 		bpf_tc_hook_destroy(&hook);
 	}
+	if (ifc->created_clsact)
+		marker_set(ifc, false);
 	ifc->created_clsact = false;
 	if (ifc->xdp) {
 		if (!ifc->gone)
@@ -201,6 +255,19 @@ static int attach_xdp(struct tt_wire *w, struct tt_iface *ifc, enum tt_xdp_pref 
 	enum xdp_attach_mode mode = pref == TT_XDP_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	int ret;
 
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
+
+	/* legacy XDP outlives a SIGKILLed tcptrack: take our own program back off */
+	if (!libxdp_get_error(mp) && mp) {
+		struct xdp_program *main = xdp_multiprog__main_prog(mp);
+
+		if (main && !strcmp(xdp_program__name(main), "tt_xdp_ingress")) {
+			tt_info("removing the XDP program a previous tcptrack left on %s",
+				ifc->name);
+			xdp_multiprog__detach(mp);
+		}
+		xdp_multiprog__close(mp);
+	}
 	ifc->xdp = xdp_program__from_fd(bpf_program__fd(w->skel->progs.tt_xdp_ingress));
 	ret = libxdp_get_error(ifc->xdp);
 	if (ret) {
@@ -289,6 +356,12 @@ int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd,
 	for (int i = 0; i < cfg->nports; i++)
 		s->rodata->targ_ports[i] = cfg->ports[i];
 	bpf_program__set_autoload(s->progs.tt_xdp_ingress, cfg->xdp != TT_XDP_OFF);
+	if (cfg->ringbuf_kib) {
+		/* must match the socket view's map, whose fd it reuses */
+		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
+		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
+			s->rodata->wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
+	}
 	/* one ring buffer and one set of counters for both views */
 	if (bpf_map__reuse_fd(s->maps.events, events_fd) ||
 	    bpf_map__reuse_fd(s->maps.counters, counters_fd)) {
@@ -354,6 +427,22 @@ int tt_wire_prefixes(const struct tt_wire *w, struct tt_prefix *out, int max)
 	}
 	nl_cache_free(cache);
 	nl_socket_free(sk);
+	return n;
+}
+
+long tt_wire_live_flows(const struct tt_wire *w)
+{
+	struct tt_flow_key k, next;
+	void *prev = NULL;
+	long n = 0;
+
+	if (!w->skel)
+		return -1;
+	while (!bpf_map_get_next_key(bpf_map__fd(w->skel->maps.flows), prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
 	return n;
 }
 

@@ -39,6 +39,8 @@ void tt_wire_poll_links(struct tt_wire *w);
 /* Adds the addresses (prefixes) of the attached interfaces to @out; returns the count. */
 int tt_wire_prefixes(const struct tt_wire *w, struct tt_prefix *out, int max);
 const char *tt_wire_ifname(const struct tt_wire *w, int ifindex);
+/* Flows in the kernel's table now (a walk of up to TT_MAX_FLOWS keys); -1 without the wire view. */
+long tt_wire_live_flows(const struct tt_wire *w);
 void tt_wire_stop(struct tt_wire *w);
 
 #endif

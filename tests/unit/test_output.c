@@ -159,7 +159,8 @@ static void test_json_summary(void **state)
 {
 	FILE *f;
 	struct tt_out o = open_out(TT_FMT_JSON, &f);
-	struct tt_summary s = { .active = 2, .conn_rate = 1.5, .failure_pct = 25, .lost = 7 };
+	struct tt_summary s = { .active = 2, .conn_rate = 1.5, .failure_pct = 25, .lost = 7,
+				  .evicted = -1 };
 
 	tt_out_summary(&o, &s);
 	assert_string_equal(close_out(f),
