@@ -33,7 +33,14 @@ TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(OUT)/tests/test_wire
 
-.PHONY: all clean run check unit netns setup
+.PHONY: all clean run check unit netns setup fuzz
+
+# Sanitizer builds of the userspace logic: unit tests (ASan+UBSan) and fuzzers.
+SAN_FLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=undefined
+ASAN_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test_*.c))
+FUZZERS		:= $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS	?= 60
 all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/tt-synflood $(OUT)/foreign.bpf.o
 
 setup:
@@ -89,14 +96,32 @@ $(OUT)/tests/test_wire: tests/bpf/test_wire.c $(OUT)/wire.skel.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS) -lcmocka -o $@
 
+$(OUT)/asan/%: tests/unit/%.c $(CORE_SRCS) user/*.h include/tcptrack.h
+	@mkdir -p $(@D)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) $< $(CORE_SRCS) -lcmocka -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) user/*.h include/tcptrack.h
+	@mkdir -p $(@D)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $< $(CORE_SRCS) -o $@
+
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do \
+		mkdir -p $(OUT)/corpus/$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(OUT)/corpus/$$(basename $$f) || exit 1; \
+	done
+
 run: setup all
 	$(OUT)/tcptrack $(ARGS)
 
 unit: $(UNIT_TESTS)
 	$(Q)scripts/run-unit $(UNIT_TESTS)
 
-check: setup all $(UNIT_TESTS) $(BPF_TESTS)
-	$(Q)scripts/check $(UNIT_TESTS) $(BPF_TESTS)
+check: setup all $(UNIT_TESTS) $(BPF_TESTS) $(ASAN_TESTS) $(FUZZERS)
+	$(Q)FUZZERS="$(FUZZERS)" scripts/check $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS)
 
 clean:
 	$(Q)rm -rf $(OUT)

@@ -50,6 +50,16 @@ usage_error "-4 and -6" -4 -6
 usage_error "'-p' needs a value" -p
 usage_error "'--port' needs a value" --port
 usage_error "unexpected argument" extra
+usage_error '\x0a' -P $'80\n443'
+usage_error '\x1b[31m' -o $'\e[31mred'
+usage_error "--iface" -i "$(printf 'x%.0s' $(seq 1 16))"
+usage_error "--iface" -i ""
+usage_error "--syn-timeout" --syn-timeout 0
+usage_error "--ringbuf" --ringbuf 3
+usage_error "--xdp" --xdp=fast -i lo
+usage_error "--xdp needs --iface" --xdp
+usage_error "--tc-attach" --tc-attach x
+usage_error "--type" -t "$(printf 'CONNECT,%.0s' $(seq 1 300))X"
 
 check() {
 	local desc=$1

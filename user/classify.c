@@ -268,7 +268,8 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cb = cb;
 	c->ctx = ctx;
 	c->flows.vsize = sizeof(struct tt_jflow);
-	c->q = calloc(TT_QUEUE_MAX, sizeof(*c->q));
+	c->qcap = 256;
+	c->q = calloc(c->qcap, sizeof(*c->q));
 	return c->q ? 0 : -ENOMEM;
 }
 
@@ -319,7 +320,27 @@ static void release(struct tt_classifier *c, const struct tt_row *r)
 
 static struct tt_held *q_at(struct tt_classifier *c, size_t i)
 {
-	return &c->q[(c->qhead + i) % TT_QUEUE_MAX];
+	return &c->q[(c->qhead + i) % c->qcap];
+}
+
+/* Doubles the ring, keeping the order; false when at TT_QUEUE_MAX or out of memory. */
+static bool q_grow(struct tt_classifier *c)
+{
+	size_t cap = c->qcap * 2;
+	struct tt_held *q;
+
+	if (cap > TT_QUEUE_MAX)
+		return false;
+	q = malloc(cap * sizeof(*q));
+	if (!q)
+		return false;
+	for (size_t i = 0; i < c->qlen; i++)
+		q[i] = *q_at(c, i);
+	free(c->q);
+	c->q = q;
+	c->qcap = cap;
+	c->qhead = 0;
+	return true;
 }
 
 /* The held row with stream position @seq, if it is still queued. */
@@ -475,7 +496,7 @@ static void q_pop(struct tt_classifier *c)
 			wire_row_released(c, h);
 		release(c, &h->row);
 	}
-	c->qhead = (c->qhead + 1) % TT_QUEUE_MAX;
+	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 	c->qseq++;
 }
@@ -484,7 +505,7 @@ static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
 {
 	struct tt_held *h;
 
-	if (c->qlen == TT_QUEUE_MAX)
+	if (c->qlen == c->qcap && !q_grow(c))
 		q_pop(c);	/* never drop: release early instead */
 	h = q_at(c, c->qlen);
 	memset(h, 0, sizeof(*h));

@@ -75,6 +75,7 @@ struct tt_classifier {
 	int cb_err;
 	struct tt_conntab active;
 	struct tt_held *q;		/* FIFO ring of rows not yet released */
+	size_t qcap;			/* grows by doubling up to TT_QUEUE_MAX */
 	size_t qhead, qlen;
 	uint64_t qseq;			/* seq of the row at qhead */
 	struct {

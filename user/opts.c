@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "tt.h"
+#include "output.h"
 
 static const char *const type_names[TT_NTYPES] = {
 	[TT_CONNECT] = "CONNECT", [TT_ACCEPT] = "ACCEPT", [TT_CLOSE] = "CLOSE",
@@ -136,13 +137,19 @@ void tt_usage(FILE *f, const char *prog)
 static int fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Size of tt_escape_table's output for the worst input (every byte as \xNN). */
+#define ERR_RAW_MAX 512
+
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
+	char raw[ERR_RAW_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* messages quote what the user typed: one line, nothing raw to the terminal */
+	tt_escape_table(raw, sizeof(raw), err, len);
 	return -EINVAL;
 }
 

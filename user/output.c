@@ -205,9 +205,13 @@ static enum vkind v_int(char *buf, size_t n, long long v)
 /* Fixed point with @decimals digits, rounded half up (values are never negative). */
 static enum vkind v_fixed(char *buf, size_t n, double v, int decimals)
 {
-	unsigned long long scale = decimals == 1 ? 10 : 1000;
-	unsigned long long x = (unsigned long long)(v * scale + 0.5);
+	unsigned long long scale = decimals == 1 ? 10 : 1000, x;
 	size_t len;
+
+	/* beyond any real duration, infinite or NaN: saturate, never a UB cast */
+	if (!(v < 1e15))
+		v = 1e15 - 1;
+	x = (unsigned long long)(v * scale + 0.5);
 
 	v_int(buf, n, x / scale);
 	len = strlen(buf);
@@ -232,9 +236,10 @@ static enum vkind v_ms(double ms, char *buf, size_t n, bool table)
 
 static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	int64_t real = (int64_t)r->ts_ns + o->mono_to_real_ns;
+	/* unsigned: a corrupt timestamp wraps instead of overflowing */
+	uint64_t real = r->ts_ns + (uint64_t)o->mono_to_real_ns;
 	time_t sec = real / 1000000000;
-	struct tm tm;
+	struct tm tm, *ok;
 
 	static __thread time_t cached_sec = -1;
 	static __thread enum tt_format cached_fmt;
@@ -245,9 +250,11 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 	/* converting the second is the costly part: do it once per second */
 	if (sec != cached_sec || cached_fmt != o->format || cached_utc != o->utc) {
 		if (o->format == TT_FMT_JSON || o->utc)
-			gmtime_r(&sec, &tm);
+			ok = gmtime_r(&sec, &tm);
 		else
-			localtime_r(&sec, &tm);
+			ok = localtime_r(&sec, &tm);
+		if (!ok)
+			memset(&tm, 0, sizeof(tm));
 		strftime(cached, sizeof(cached),
 			 o->format == TT_FMT_JSON ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
 		cached_sec = sec;
