@@ -26,8 +26,17 @@ one_connection() {
 	PORT=$((PORT + 1))
 }
 
-one_connection "tcx" --tc-attach tcx
-grep -q 'wire view on tcx' "$WORK/err.txt" || fail "tcx: not announced"
+# tcx exists from Linux 6.6 on: elsewhere auto must fall back to clsact
+if ip netns exec "$NS_S" "$TT" -i "$VETH_S" --tc-attach tcx -s -d 1 >/dev/null 2>&1; then
+	one_connection "tcx" --tc-attach tcx
+	grep -q 'wire view on tcx' "$WORK/err.txt" || fail "tcx: not announced"
+	echo "TCPATH tcx available"
+else
+	one_connection "auto without tcx"
+	grep -q 'wire view on clsact' "$WORK/err.txt" || fail "auto without tcx: clsact not chosen"
+	tc -n "$NS_S" qdisc show dev "$VETH_S" | grep -q clsact && fail "auto without tcx: clsact left"
+	echo "TCPATH tcx unavailable, auto chose clsact"
+fi
 
 one_connection "netlink" --tc-attach netlink
 grep -q 'wire view on clsact' "$WORK/err.txt" || fail "netlink: not announced"
