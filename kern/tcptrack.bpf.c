@@ -260,8 +260,16 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		}
 		break;
 	case TCP_CLOSE:
-		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
+		/*
+		 * SYN_RECV -> CLOSE is a child that never became a connection:
+		 * the loser of two CPUs creating a child for the same final ACK
+		 * (seen on 6.1), or a Fast Open child reset before its ACK.
+		 */
+		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE || oldstate == TCP_SYN_RECV) {
+			if (oldstate == TCP_SYN_RECV)
+				bpf_map_delete_elem(&socks, &key);
 			break;
+		}
 		ts = bpf_map_lookup_elem(&socks, &key);
 		emit(sk, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
 		if (ts)

@@ -162,6 +162,22 @@ static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key
 	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
 }
 
+/*
+ * Ends a flow with a milestone.  Two CPUs may hold the same flow (an RST and
+ * the RST answering a FIN, both inbound): only the one whose delete succeeds
+ * reports, from a copy taken before the entry can be reused.
+ */
+static __always_inline void finish(const struct tt_flow_key *k, const struct tt_flow *f,
+				   __u8 fact, __u8 by, __u8 dir, __u64 now)
+{
+	struct tt_flow copy = *f;
+
+	if (bpf_map_delete_elem(&flows, k))
+		return;
+	count(TT_CNT_FLOW_END);
+	emit(k, &copy, fact, by, dir, now);
+}
+
 static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key *k,
 				   bool sender_lo, __u8 dir, __u64 now)
 {
@@ -181,12 +197,10 @@ static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key
 		/* an RST answering a SYN acknowledges it: seq + 1 */
 		if (!(p->flags & TH_ACK) || p->ack != f->syn_seq + 1)
 			return;
-		emit(k, f, TT_WFACT_REFUSED, by, dir, now);
+		finish(k, f, TT_WFACT_REFUSED, by, dir, now);
 	} else {
-		emit(k, f, TT_WFACT_RESET, by, dir, now);
+		finish(k, f, TT_WFACT_RESET, by, dir, now);
 	}
-	if (!bpf_map_delete_elem(&flows, k))
-		count(TT_CNT_FLOW_END);
 }
 
 static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key *k,
@@ -207,9 +221,7 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 	if (f->fins != (TT_BY_INITIATOR | TT_BY_RESPONDER))
 		return;
 	first = f->pad[0];
-	emit(k, f, TT_WFACT_CLOSE, first, dir, now);
-	if (!bpf_map_delete_elem(&flows, k))
-		count(TT_CNT_FLOW_END);
+	finish(k, f, TT_WFACT_CLOSE, first, dir, now);
 }
 
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)

@@ -17,10 +17,12 @@ expect_nothing_left
 
 # SIGKILL: tcx links go with the process; netlink filters, our clsact and
 # legacy XDP stay until the next start takes them back.
-start_tracker_in "$NS_S" -i "$VETH_S" --tc-attach tcx
-kill -KILL "$TT_PID"; wait "$TT_PID" 2>/dev/null; TT_PID=
-sleep 0.5
-expect_iface_clean "$NS_S" "$VETH_S"
+if ip netns exec "$NS_S" "$TT" -i "$VETH_S" --tc-attach tcx -s -d 1 >/dev/null 2>&1; then
+	start_tracker_in "$NS_S" -i "$VETH_S" --tc-attach tcx
+	kill -KILL "$TT_PID"; wait "$TT_PID" 2>/dev/null; TT_PID=
+	sleep 0.5
+	expect_iface_clean "$NS_S" "$VETH_S"
+fi
 
 start_tracker_in "$NS_S" -i "$VETH_S" --tc-attach netlink
 kill -KILL "$TT_PID"; wait "$TT_PID" 2>/dev/null; TT_PID=
