@@ -72,14 +72,7 @@ netns_inode() {
 
 # start_tracker [ARGS...]: JSON to $WORK/out.json; returns once tracing is live.
 start_tracker() {
-	"$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
-	TT_PID=$!
-	for _ in $(seq 1 200); do
-		grep -q '^Tracing' "$WORK/err.txt" 2>/dev/null && return 0
-		kill -0 "$TT_PID" 2>/dev/null || die "tcptrack exited before tracing"
-		sleep 0.05
-	done
-	die "tcptrack did not start tracing within 10 s"
+	start_tracker_in "" "$@"
 }
 
 # stop_tracker [SIGNAL]: sets TT_RC.
@@ -140,11 +133,16 @@ finish() {
 }
 
 # start_tracker_in NS [ARGS...]: like start_tracker, but inside a namespace (to
-# attach to its interfaces).  tcptrack still sees every namespace's sockets.
+# attach to its interfaces; "" = this one).  tcptrack still sees every
+# namespace's sockets.
 start_tracker_in() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
+	else
+		"$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
+	fi
 	TT_PID=$!
 	for _ in $(seq 1 200); do
 		grep -q '^Tracing' "$WORK/err.txt" 2>/dev/null && return 0

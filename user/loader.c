@@ -39,18 +39,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int fail(char *err, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static bool have_cap(const struct __user_cap_data_struct d[2], int cap)
 {
@@ -68,16 +56,16 @@ static int check_caps(const struct tt_config *cfg, char *err, size_t len)
 		return 0;	/* cannot tell: let the kernel decide */
 	admin = have_cap(d, CAP_SYS_ADMIN);
 	if (!admin && !have_cap(d, CAP_BPF))
-		return fail(err, len, -EPERM,
+		return tt_errf(err, len, -EPERM,
 			    "missing capability CAP_BPF: run as root (see README, Privileges)");
 	if (!admin && !have_cap(d, CAP_PERFMON))
-		return fail(err, len, -EPERM,
+		return tt_errf(err, len, -EPERM,
 			    "missing capability CAP_PERFMON: run as root (see README, Privileges)");
 	if (!admin)
-		return fail(err, len, -EPERM,
+		return tt_errf(err, len, -EPERM,
 			    "missing capability CAP_SYS_ADMIN (tracefs mount, namespace walk): run as root");
 	if (cfg->nifaces && !have_cap(d, CAP_NET_ADMIN))
-		return fail(err, len, -EPERM,
+		return tt_errf(err, len, -EPERM,
 			    "missing capability CAP_NET_ADMIN (needed by --iface to attach TC/XDP programs)");
 	return 0;
 }
@@ -92,14 +80,14 @@ static int ensure_tracefs(bool *have_syscalls, char *err, size_t len)
 	if (!access(TRACEFS "/events", F_OK) || !access("/sys/kernel/debug/tracing/events", F_OK))
 		goto found;
 	if (unshare(CLONE_NEWNS))
-		return fail(err, len, -errno, "cannot create a mount namespace for tracefs: %s",
+		return tt_errf(err, len, -errno, "cannot create a mount namespace for tracefs: %s",
 			    strerror(errno));
 	/* source and type are ignored for a propagation change; "none" keeps checkers calm */
 	if (mount("none", "/", "none", MS_REC | MS_SLAVE, NULL))
-		return fail(err, len, -errno, "cannot make / a slave mount: %s",
+		return tt_errf(err, len, -errno, "cannot make / a slave mount: %s",
 			    strerror(errno));
 	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		return fail(err, len, -errno,
+		return tt_errf(err, len, -errno,
 			    "cannot mount tracefs on " TRACEFS ": %s (the syscall tracepoints for connect and accept need it)",
 			    strerror(errno));
 	tt_info("mounted tracefs on " TRACEFS " in tcptrack's own mount namespace");
@@ -134,7 +122,7 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 
 	s = tcptrack_bpf__open();
 	if (!s)
-		return fail(err, len, -errno, "open BPF object: %s", strerror(errno));
+		return tt_errf(err, len, -errno, "open BPF object: %s", strerror(errno));
 	b->skel = s;
 
 	s->rodata->targ_netns = cfg->netns;
@@ -160,7 +148,7 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 
 	ret = tcptrack_bpf__load(s);
 	if (ret) {
-		ret = fail(err, len, ret, "load BPF programs: %s (run with -v for libbpf's log)",
+		ret = tt_errf(err, len, ret, "load BPF programs: %s (run with -v for libbpf's log)",
 			   strerror(-ret));
 		goto out;
 	}
@@ -171,13 +159,13 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 			continue;
 		l = bpf_program__attach(p);
 		if (!l) {
-			ret = fail(err, len, -errno, "attach %s: %s", prog_desc(p),
+			ret = tt_errf(err, len, -errno, "attach %s: %s", prog_desc(p),
 				   strerror(errno));
 			goto out;
 		}
 		if (b->nlinks == TT_MAX_LINKS) {
 			bpf_link__destroy(l);
-			ret = fail(err, len, -E2BIG, "too many BPF links");
+			ret = tt_errf(err, len, -E2BIG, "too many BPF links");
 			goto out;
 		}
 		b->links[b->nlinks++] = l;
@@ -209,7 +197,7 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 	if (ret)
 		return ret;
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return fail(err, len, -ENOENT,
+		return tt_errf(err, len, -ENOENT,
 			    "no kernel BTF (/sys/kernel/btf/vmlinux): tcptrack needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	if (cfg->accept_hook != TT_HOOK_LISTENER) {
 		ret = ensure_tracefs(&syscalls, err, len);
@@ -227,7 +215,7 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 		if (order[i].v == TT_HOOK_LISTENER && cfg->accept_hook != TT_HOOK_LISTENER)
 			continue;
 		if (order[i].v == TT_HOOK_SYSCALL && !syscalls)
-			return fail(err, len, -ENOTSUP,
+			return tt_errf(err, len, -ENOTSUP,
 				    "no accept hook: no syscall tracepoints and %s",
 				    cfg->accept_hook == TT_HOOK_AUTO ? "no fexit or kprobe support"
 								     : "--accept-hook syscall given");
@@ -246,7 +234,7 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 			return ret;
 		tt_info("%s unavailable (%s); trying the next accept hook", order[i].name, err);
 	}
-	return fail(err, len, -EINVAL, "no accept hook selected");
+	return tt_errf(err, len, -EINVAL, "no accept hook selected");
 }
 
 void tt_bpf_stop(struct tt_bpf *b)

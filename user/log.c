@@ -5,6 +5,16 @@
 
 int tt_verbosity;
 
+int tt_errf(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 void tt_log(int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -134,5 +134,8 @@ void tt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define tt_err(...)	tt_log(0, __VA_ARGS__)
 #define tt_info(...)	tt_log(1, __VA_ARGS__)
 #define tt_debug(...)	tt_log(2, __VA_ARGS__)
+/* Formats a one-line error into @err for main() to print; returns @ret. */
+int tt_errf(char *err, size_t len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif /* TT_H */

@@ -38,18 +38,6 @@
 #define TT_TC_HANDLE	0x7cc7
 #define TT_TC_PRIO	0xc7c7
 
-static int fail(char *err, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 int tt_wire_resolve(struct tt_wire *w, const struct tt_config *cfg, char *err, size_t len)
 {
@@ -61,17 +49,17 @@ int tt_wire_resolve(struct tt_wire *w, const struct tt_config *cfg, char *err, s
 		return 0;
 	sk = nl_socket_alloc();
 	if (!sk)
-		return fail(err, len, -ENOMEM, "out of memory");
+		return tt_errf(err, len, -ENOMEM, "out of memory");
 	if (nl_connect(sk, NETLINK_ROUTE)) {
 		nl_socket_free(sk);
-		return fail(err, len, -EIO, "cannot open a netlink socket for interface lookup");
+		return tt_errf(err, len, -EIO, "cannot open a netlink socket for interface lookup");
 	}
 	for (int i = 0; i < cfg->nifaces; i++) {
 		struct tt_iface *ifc = &w->ifaces[w->n];
 		struct rtnl_link *link = NULL;
 
 		if (rtnl_link_get_kernel(sk, 0, cfg->ifaces[i], &link) < 0) {
-			ret = fail(err, len, -ENODEV, "unknown interface '%s' (--iface)",
+			ret = tt_errf(err, len, -ENODEV, "unknown interface '%s' (--iface)",
 				   cfg->ifaces[i]);
 			break;
 		}
@@ -232,7 +220,7 @@ static int attach_tc(struct tt_wire *w, struct tt_iface *ifc, int dir, enum tt_t
 				return 0;
 			}
 			if (pref == TT_TC_TCX)
-				return fail(err, len, ret, "attach tcx %s on %s: %s", where,
+				return tt_errf(err, len, ret, "attach tcx %s on %s: %s", where,
 					    ifc->name, strerror(-ret));
 			tt_info("tcx unavailable (%s): using clsact and cls_bpf through netlink",
 				strerror(-ret));
@@ -244,7 +232,7 @@ static int attach_tc(struct tt_wire *w, struct tt_iface *ifc, int dir, enum tt_t
 	else
 		ret = attach_netlink(ifc, dir, prog_fd);
 	if (ret)
-		return fail(err, len, ret, "attach tc %s on %s (%s): %s", where, ifc->name,
+		return tt_errf(err, len, ret, "attach tc %s on %s (%s): %s", where, ifc->name,
 			    w->tc_path, strerror(-ret));
 	return 0;
 }
@@ -272,13 +260,13 @@ static int attach_xdp(struct tt_wire *w, struct tt_iface *ifc, enum tt_xdp_pref 
 	ret = libxdp_get_error(ifc->xdp);
 	if (ret) {
 		ifc->xdp = NULL;
-		return fail(err, len, ret, "prepare XDP program: %s", strerror(-ret));
+		return tt_errf(err, len, ret, "prepare XDP program: %s", strerror(-ret));
 	}
 	ret = xdp_program__attach(ifc->xdp, ifc->ifindex, mode, 0);
 	if (ret) {
 		xdp_program__close(ifc->xdp);
 		ifc->xdp = NULL;
-		return fail(err, len, ret, "attach XDP (%s) on %s: %s",
+		return tt_errf(err, len, ret, "attach XDP (%s) on %s: %s",
 			    mode == XDP_MODE_SKB ? "skb" : "native", ifc->name, strerror(-ret));
 	}
 	ifc->xdp_mode = mode;
@@ -349,7 +337,7 @@ int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd,
 	libxdp_set_print(libxdp_print);
 	s = wire_bpf__open();
 	if (!s)
-		return fail(err, len, -errno, "open wire BPF object: %s", strerror(errno));
+		return tt_errf(err, len, -errno, "open wire BPF object: %s", strerror(errno));
 	w->skel = s;
 	s->rodata->targ_family = cfg->family;
 	s->rodata->targ_nports = cfg->nports;
@@ -365,12 +353,12 @@ int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd,
 	/* one ring buffer and one set of counters for both views */
 	if (bpf_map__reuse_fd(s->maps.events, events_fd) ||
 	    bpf_map__reuse_fd(s->maps.counters, counters_fd)) {
-		ret = fail(err, len, -errno, "share maps with the wire view: %s", strerror(errno));
+		ret = tt_errf(err, len, -errno, "share maps with the wire view: %s", strerror(errno));
 		goto out;
 	}
 	ret = wire_bpf__load(s);
 	if (ret) {
-		ret = fail(err, len, ret, "load wire BPF programs: %s (run with -v for libbpf's log)",
+		ret = tt_errf(err, len, ret, "load wire BPF programs: %s (run with -v for libbpf's log)",
 			   strerror(-ret));
 		goto out;
 	}
