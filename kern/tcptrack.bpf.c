@@ -396,60 +396,44 @@ int tt_accept_fexit(__u64 *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int tt_enter_connect(struct trace_event_raw_sys_enter *ctx)
+/* Reads the destination connect() asked for; @user: a user-space pointer. */
+static __always_inline int read_sockaddr(struct tt_connecting *c, const void *addr, bool user)
 {
-	const void *uaddr = (const void *)ctx->args[1];
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct tt_connecting c = {};
 	struct sockaddr_in6 sa6;
 	struct sockaddr_in sa4;
+	long (*rd)(void *, __u32, const void *) = user ? bpf_probe_read_user
+						       : bpf_probe_read_kernel;
 
-	if (bpf_probe_read_user(&c.family, sizeof(c.family), uaddr))
-		return 0;
-	if (c.family == AF_INET) {
-		if (bpf_probe_read_user(&sa4, sizeof(sa4), uaddr))
-			return 0;
-		c.dport = bpf_ntohs(sa4.sin_port);
-		__builtin_memcpy(c.daddr, &sa4.sin_addr, 4);
-	} else if (c.family == AF_INET6) {
-		if (bpf_probe_read_user(&sa6, sizeof(sa6), uaddr))
-			return 0;
-		c.dport = bpf_ntohs(sa6.sin6_port);
-		__builtin_memcpy(c.daddr, &sa6.sin6_addr, 16);
+	if (rd(&c->family, sizeof(c->family), addr))
+		return -1;
+	if (c->family == AF_INET) {
+		if (rd(&sa4, sizeof(sa4), addr))
+			return -1;
+		c->dport = bpf_ntohs(sa4.sin_port);
+		__builtin_memcpy(c->daddr, &sa4.sin_addr, 4);
+	} else if (c->family == AF_INET6) {
+		if (rd(&sa6, sizeof(sa6), addr))
+			return -1;
+		c->dport = bpf_ntohs(sa6.sin6_port);
+		__builtin_memcpy(c->daddr, &sa6.sin6_addr, 16);
 	} else {
-		return 0;
+		return -1;
 	}
-	c.fd = ctx->args[0];
-	c.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&connecting, &tid, &c, BPF_ANY))
-		count(TT_CNT_CONNECTING_FULL);
 	return 0;
 }
 
 /* A connect() that failed before a SYN left: no route to the destination. */
-SEC("tracepoint/syscalls/sys_exit_connect")
-int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
+static __always_inline void emit_connect_err(const struct sock *sk, const struct tt_connecting *c,
+					     long err)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct tt_connecting *c;
-	const struct sock *sk;
 	struct tt_event *e;
-	long ret = ctx->ret;
 
-	c = bpf_map_lookup_elem(&connecting, &tid);
-	if (!c)
-		return 0;
-	if ((ret != -ENETUNREACH && ret != -EHOSTUNREACH) || c->sent_syn)
-		goto out;
-	sk = fd_to_sk(c->fd);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		goto out;
-
+		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(TT_CNT_RB_FULL);
-		goto out;
+		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	read_tuple(e, sk);
@@ -459,18 +443,85 @@ int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	__builtin_memcpy(e->daddr, c->daddr, 16);
 	if (!wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		goto out;
+		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->start_ns = c->start_ns;
 	e->fact = TT_FACT_CONNECT_ERR;
-	e->err = -ret;
-	e->pid = tid >> 32;
+	e->err = err;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->flags = TT_F_OWNER_KNOWN | TT_F_STARTED;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	submit(e);
-out:
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tt_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct tt_connecting c = {};
+
+	if (read_sockaddr(&c, (const void *)ctx->args[1], true))
+		return 0;
+	c.fd = ctx->args[0];
+	c.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&connecting, &tid, &c, BPF_ANY))
+		count(TT_CNT_CONNECTING_FULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct tt_connecting *c;
+	long ret = ctx->ret;
+
+	c = bpf_map_lookup_elem(&connecting, &tid);
+	if (!c)
+		return 0;
+	if ((ret == -ENETUNREACH || ret == -EHOSTUNREACH) && !c->sent_syn)
+		emit_connect_err(fd_to_sk(c->fd), c, -ret);
 	bpf_map_delete_elem(&connecting, &tid);
+	return 0;
+}
+
+/*
+ * With fexit, the same failure is seen at tcp_v{4,6}_connect()'s return, so
+ * no syscall tracepoint is needed: those slow every syscall on the host.  A
+ * route failure returns before the socket enters SYN_SENT; a later ICMP
+ * error reaches the socket as sk_err instead.
+ */
+static __always_inline void on_connect_ret(__u64 *ctx)
+{
+	struct tt_connecting c = {};
+	__u64 ret = 0, sk = 0, uaddr = 0;
+	int err;
+
+	bpf_get_func_ret(ctx, &ret);
+	err = -(int)ret;
+	if (err != ENETUNREACH && err != EHOSTUNREACH)
+		return;
+	bpf_get_func_arg(ctx, 0, &sk);
+	bpf_get_func_arg(ctx, 1, &uaddr);
+	/* the sockaddr was copied into the kernel by connect() */
+	if (read_sockaddr(&c, (const void *)uaddr, false))
+		return;
+	c.start_ns = bpf_ktime_get_ns();
+	emit_connect_err((const struct sock *)sk, &c, err);
+}
+
+SEC("fexit/tcp_v4_connect")
+int tt_connect4_fexit(__u64 *ctx)
+{
+	on_connect_ret(ctx);
+	return 0;
+}
+
+SEC("fexit/tcp_v6_connect")
+int tt_connect6_fexit(__u64 *ctx)
+{
+	on_connect_ret(ctx);
 	return 0;
 }
 

@@ -143,8 +143,11 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	bpf_program__set_autoload(s->progs.tt_accept_kretprobe, v == TT_HOOK_KPROBE);
 	bpf_program__set_autoload(s->progs.tt_exit_accept4, v == TT_HOOK_SYSCALL);
 	bpf_program__set_autoload(s->progs.tt_exit_accept, v == TT_HOOK_SYSCALL);
-	bpf_program__set_autoload(s->progs.tt_enter_connect, syscalls);
-	bpf_program__set_autoload(s->progs.tt_exit_connect, syscalls);
+	/* with fexit, connect() failures come from tcp_v{4,6}_connect: no syscall tracepoint */
+	bpf_program__set_autoload(s->progs.tt_connect4_fexit, v == TT_HOOK_FEXIT);
+	bpf_program__set_autoload(s->progs.tt_connect6_fexit, v == TT_HOOK_FEXIT);
+	bpf_program__set_autoload(s->progs.tt_enter_connect, syscalls && v != TT_HOOK_FEXIT);
+	bpf_program__set_autoload(s->progs.tt_exit_connect, syscalls && v != TT_HOOK_FEXIT);
 
 	ret = tcptrack_bpf__load(s);
 	if (ret) {
