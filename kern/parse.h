@@ -59,7 +59,8 @@ struct pkt {
 	__u32 seq;		/* host order */
 	__u32 ack;
 	__u32 payload;		/* bytes after the TCP header */
-	__u8 saddr[16];
+	void *l3;		/* the IP header, bounds already checked */
+	__u8 saddr[16];		/* filled by load_addrs(), past the fast path */
 	__u8 daddr[16];
 };
 
@@ -114,8 +115,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u32 *l4
 	if (hl > sizeof(*ip) && !pull(c, hl - sizeof(*ip)))
 		return PARSE_TRUNCATED;
 	p->family = AF_INET;
-	__builtin_memcpy(p->saddr, &ip->saddr, 4);
-	__builtin_memcpy(p->daddr, &ip->daddr, 4);
+	p->l3 = ip;
 	*l4len = bpf_ntohs(ip->tot_len) > hl ? bpf_ntohs(ip->tot_len) - hl : 0;
 	return PARSE_TCP;
 }
@@ -166,8 +166,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u32 *l4
 	if (nh != IPPROTO_TCP)
 		return PARSE_OTHER;
 	p->family = AF_INET6;
-	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	p->l3 = ip6;
 	*l4len = len;
 	return PARSE_TCP;
 }
@@ -187,6 +186,27 @@ static __always_inline int parse_tcp(struct cursor *c, struct pkt *p, __u32 l4le
 	p->ack = bpf_ntohl(th->ack_seq);
 	p->payload = l4len > doff ? l4len - doff : 0;
 	return PARSE_TCP;
+}
+
+/*
+ * The addresses, copied only for packets that get past the fast path: bulk
+ * data never pays for them.
+ */
+static __always_inline void load_addrs(struct pkt *p)
+{
+	__builtin_memset(p->saddr, 0, sizeof(p->saddr));
+	__builtin_memset(p->daddr, 0, sizeof(p->daddr));
+	if (p->family == AF_INET) {
+		struct iphdr *ip = p->l3;
+
+		__builtin_memcpy(p->saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->daddr, &ip->daddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = p->l3;
+
+		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	}
 }
 
 /* Ethernet (+VLAN) -> IPv4/IPv6 (+extension headers) -> TCP. */

@@ -232,7 +232,6 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 	__u64 now;
 	int ret;
 
-	__builtin_memset(&p, 0, sizeof(p));
 	ret = parse_packet(data, data_end, &p);
 	if (ret != PARSE_TCP) {
 		if (ret == PARSE_TRUNCATED)
@@ -248,6 +247,7 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 			return;
 		if (!wanted(&p))
 			return;
+		load_addrs(&p);
 		sender_lo = make_key(&p, ifindex, &k);
 		on_ack(&p, &k, sender_lo, dir, now);
 		return;
@@ -255,6 +255,7 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 	if (!wanted(&p))
 		return;
 	now = bpf_ktime_get_ns();
+	load_addrs(&p);
 	sender_lo = make_key(&p, ifindex, &k);
 	if (p.flags & TH_RST)
 		on_rst(&p, &k, sender_lo, dir, now);
