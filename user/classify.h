@@ -10,10 +10,15 @@
 #include "tt.h"
 #include "conntab.h"
 
-/* How long a CLOSE waits for the RST that may follow it (see docs/classification.md). */
-#define TT_HOLD_NS	(10 * 1000 * 1000ull)
-/* How long a row from one view waits for the other view's fact (docs/wire.md). */
-#define TT_JOIN_NS	(50 * 1000 * 1000ull)
+/*
+ * How long a CLOSE waits for the RST that may follow it (docs/classification.md),
+ * and how long a row from one view waits for the other view's fact
+ * (docs/wire.md).  The two facts are microseconds apart, but a CPU can be
+ * taken away between them: under a loaded hypervisor, or qemu's emulation,
+ * for tens of milliseconds.
+ */
+#define TT_HOLD_NS	(100 * 1000 * 1000ull)
+#define TT_JOIN_NS	(200 * 1000 * 1000ull)
 #define TT_QUEUE_MAX	65536
 #define TT_RST_PENDING	256
 #define TT_TIMEOUTS_MAX	4096
