@@ -287,7 +287,8 @@ void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
 	c->wire = true;
 	c->syn_timeout_ns = syn_timeout_s * 1000000000ull;
 	c->nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
-	memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
+	if (c->nprefixes)
+		memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
 }
 
 int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k)
@@ -767,6 +768,12 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const str
 			f->retry_syns = w->syns;
 		return;
 	}
+	/*
+	 * A later retry of an attempt already past its deadline: its TIMEOUT went
+	 * out before the sweep forgot the flow.  Do not report it twice.
+	 */
+	if (w->syns >= 3 && w->ts_ns >= w->syn_ns + c->syn_timeout_ns)
+		return;
 	if (c->ntimeouts == TT_TIMEOUTS_MAX) {
 		c->untracked_flows++;
 		return;

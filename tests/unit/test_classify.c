@@ -367,6 +367,40 @@ static void test_payload_bytes(void **state)
 	assert_int_equal(f->sink.rows[1].bytes_recv, 1000);
 }
 
+static struct tt_wire_event wev(uint8_t fact, uint8_t syns, uint64_t ts_ms)
+{
+	struct tt_wire_event w = {
+		.fact = fact, .family = AF_INET, .iport = 40000, .rport = 80, .ifindex = 3,
+		.syns = syns, .syn_ns = 1000 * MS, .ts_ns = ts_ms * MS,
+		.iaddr = { 10, 0, 0, 1 }, .raddr = { 10, 0, 0, 2 },
+	};
+
+	return w;
+}
+
+static void test_wire_timeout_reported_once(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_wire_event w = wev(TT_WFACT_SYN_RETRY, 2, 2000);
+
+	tt_cls_enable_wire(&f->cls, 3, NULL, 0);
+	tt_cls_feed_wire(&f->cls, &w);
+	tt_cls_flush(&f->cls, 3999 * MS, false);
+	assert_int_equal(f->sink.n, 0);			/* not before --syn-timeout */
+	tt_cls_flush(&f->cls, 4000 * MS + TT_JOIN_NS, false);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.rows[0].type, TT_TIMEOUT);
+	assert_int_equal(f->sink.rows[0].syns, 2);
+	assert_int_equal(f->sink.rows[0].pid, -1);
+	/* the joiner forgets the flow; the attempt goes on retrying */
+	tt_cls_flush(&f->cls, 20000 * MS, false);
+	w = wev(TT_WFACT_SYN_RETRY, 3, 21000);
+	tt_cls_feed_wire(&f->cls, &w);
+	tt_cls_flush(&f->cls, 40000 * MS, false);
+	tt_cls_flush(&f->cls, 40000 * MS, true);
+	assert_int_equal(f->sink.n, 1);
+}
+
 static void test_summary_math(void **state)
 {
 	struct tt_counts n = { 0 };
@@ -415,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_comm_filter_and_summary_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_and_netns_filters_apply_to_seed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wire_timeout_reported_once, setup, teardown),
 		cmocka_unit_test(test_summary_math),
 		cmocka_unit_test_setup_teardown(test_stop_on_output_error, setup, teardown),
 	};
