@@ -790,17 +790,26 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const str
 	memcpy(f->ikey.saddr, w->iaddr, 16);
 	memcpy(f->ikey.daddr, w->raddr, 16);
 	c->timeouts[c->ntimeouts++] = *j;
+	if (!c->next_timeout_ns || w->syn_ns + c->syn_timeout_ns < c->next_timeout_ns)
+		c->next_timeout_ns = w->syn_ns + c->syn_timeout_ns;
 }
 
 /* SYNs retried and no answer within --syn-timeout of the first: a wire TIMEOUT. */
 static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 {
+	uint64_t next = 0;
+
+	/* flush runs once per fact: scan the pending list only once one is due */
+	if (!all && (!c->next_timeout_ns || now < c->next_timeout_ns))
+		return;
 	for (size_t i = 0; i < c->ntimeouts;) {
 		struct tt_jflow *f = tt_conntab_get(&c->flows, &c->timeouts[i]);
 		struct tt_held *h;
 		struct tt_row r;
 
 		if (f && f->timeout_pending && !all && f->retry_syn_ns + c->syn_timeout_ns > now) {
+			if (!next || f->retry_syn_ns + c->syn_timeout_ns < next)
+				next = f->retry_syn_ns + c->syn_timeout_ns;
 			i++;
 			continue;
 		}
@@ -833,6 +842,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 		}
 		c->timeouts[i] = c->timeouts[--c->ntimeouts];
 	}
+	c->next_timeout_ns = next;
 }
 
 int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)

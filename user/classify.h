@@ -96,6 +96,7 @@ struct tt_classifier {
 	struct tt_conntab flows;	/* join key -> struct tt_jflow */
 	struct tt_key timeouts[TT_TIMEOUTS_MAX];	/* flows with a wire timeout pending */
 	size_t ntimeouts;
+	uint64_t next_timeout_ns;	/* earliest deadline among them: no scan per fact before it */
 	uint64_t last_sweep_ns;
 	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
 	int nprefixes;
