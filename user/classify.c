@@ -835,6 +835,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 			h = q_push(c, &r);
 			join_key(&r.key, &h->jkey);
 			f->timeout_pending = false;
+			f->last_ns = r.ts_ns;
 			f->c[CLS_FAIL].wire_row_out = true;
 			f->c[CLS_FAIL].wire_type = TT_TIMEOUT;
 		} else if (f) {
@@ -932,9 +933,18 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 
 		if (!f || f->timeout_pending)
 			continue;
-		/* an ACCEPT may come long after its handshake; anything else is done quickly */
-		keep = f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
-				       !f->c[CLS_END].sock_seen ? 30000000000ull : 2000000000ull;
+		/*
+		 * An ACCEPT may come long after its handshake, and after a wire
+		 * TIMEOUT the kernel's own verdict up to 127 s later (tcp_syn_retries
+		 * 6) must be recognised as the same failure; the rest is done quickly.
+		 */
+		if (f->c[CLS_FAIL].wire_row_out)
+			keep = 130000000000ull;
+		else if (f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
+			 !f->c[CLS_END].sock_seen)
+			keep = 30000000000ull;
+		else
+			keep = 2000000000ull;
 		if (f->last_ns + keep < now) {
 			struct tt_key copy = *k;
 
