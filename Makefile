@@ -118,7 +118,7 @@ run: setup all
 	$(OUT)/tcptrack $(ARGS)
 
 unit: $(UNIT_TESTS)
-	$(Q)scripts/run-unit $(UNIT_TESTS)
+	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
 
 check: setup all $(UNIT_TESTS) $(BPF_TESTS) $(ASAN_TESTS) $(FUZZERS)
 	$(Q)FUZZERS="$(FUZZERS)" scripts/check $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS)

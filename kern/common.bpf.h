@@ -50,15 +50,21 @@ static __always_inline bool port_wanted(__u16 sport, __u16 dport)
 }
 
 /*
- * Wake the reader only once a batch has built up: under a connection storm a
- * wakeup per fact costs the traced workload more than the fact itself.  The
- * reader polls every TT_POLL_MS anyway, so a lone fact waits at most that.
+ * Wake the reader only when the queue crosses wakeup_bytes: under a
+ * connection storm a wake-up per fact costs the traced workload more than the
+ * fact itself (each is an irq_work, a self-IPI: an MSR write that a
+ * hypervisor traps).  Only the record that crosses the mark forces one, not
+ * every record after it while the reader catches up.  Records racing on two
+ * CPUs can both miss the mark; the reader polls every TT_POLL_MS anyway.
  */
-static __always_inline void submit(void *e)
+static __always_inline void submit(void *e, __u64 size)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	/* avail counts this record (reserved, not yet committed), header included */
+	if (avail >= wakeup_bytes && avail < wakeup_bytes + size + 8)
+		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
 

@@ -28,6 +28,8 @@ const volatile bool wire_join = false;
  * to the process that called listen() on that port.
  */
 const volatile bool accept_by_listener = false;
+/* The syscalls:*_connect tracepoints are attached: mark their SYNs. */
+const volatile bool connect_hooks = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -58,13 +60,6 @@ struct {
 	__type(value, struct tt_sock);
 } listeners SEC(".maps");
 
-static __always_inline void listener_key(const struct sock *sk, struct listener_key *k)
-{
-	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->pad = 0;
-}
-
 static __always_inline bool is_v4mapped(const __u8 *a)
 {
 	return !(a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7] | a[8] | a[9]) &&
@@ -72,6 +67,13 @@ static __always_inline bool is_v4mapped(const __u8 *a)
 }
 
 
+/*
+ * Two ways to read a socket.  The tp_btf programs get a typed pointer and load
+ * its fields directly: each load is one instruction.  The syscall tracepoint,
+ * kretprobe and fexit-on-return programs only have an address, and every
+ * BPF_CORE_READ there is a bpf_probe_read_kernel() call, about 20 times
+ * dearer; they run once per connection at most, set_state ten times.
+ */
 static __always_inline void read_tuple(struct tt_event *e, const struct sock *sk)
 {
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -89,6 +91,48 @@ static __always_inline void read_tuple(struct tt_event *e, const struct sock *sk
 		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
+}
+
+static __always_inline void read_stats(struct tt_event *e, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	e->err = BPF_CORE_READ(sk, sk_err);
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+}
+
+/* The same as read_tuple() and read_stats(), by direct loads (tp_btf only). */
+static __always_inline void load_tuple(struct tt_event *e, const struct tcp_sock *tp)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 *sa = (__u32 *)e->saddr, *da = (__u32 *)e->daddr;
+
+	e->family = c->skc_family;
+	e->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	e->dport = bpf_ntohs(c->skc_dport);
+	e->netns = c->skc_net.net->ns.inum;
+	if (e->family == AF_INET) {
+		sa[0] = c->skc_rcv_saddr;
+		da[0] = c->skc_daddr;
+		return;
+	}
+	/* word by word: the verifier checks each load against the u32 array */
+	for (int i = 0; i < 4; i++) {
+		sa[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+		da[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+	}
+}
+
+static __always_inline void load_stats(struct tt_event *e, const struct tcp_sock *tp)
+{
+	e->err = tp->inet_conn.icsk_inet.sk.sk_err;
+	e->srtt_us = tp->srtt_us >> 3;
+	e->total_retrans = tp->total_retrans;
+	e->bytes_acked = tp->bytes_acked;
+	e->bytes_received = tp->bytes_received;
 }
 
 /* The kernel-side filters: namespace, ports and address family. */
@@ -117,31 +161,23 @@ static __always_inline void set_owner(struct tt_sock *ts)
 	ts->flags |= TT_F_OWNER_KNOWN;
 }
 
-static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate,
-				 const struct tt_sock *ts, __u8 hook)
+static __always_inline struct tt_event *ev_reserve(void)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	struct tt_event *e;
+	struct tt_event *e = bpf_ringbuf_reserve(&events, sizeof(struct tt_event), 0);
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
+	if (!e)
 		count(TT_CNT_RB_FULL);
-		return;
-	}
-	read_tuple(e, sk);
-	if (!wanted(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return;
-	}
+	return e;
+}
+
+/* The fact, and what the socket map knows of its owner; then submit. */
+static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldstate,
+				      const struct tt_sock *ts, __u8 hook)
+{
 	e->ts_ns = bpf_ktime_get_ns();
 	e->fact = fact;
 	e->oldstate = oldstate;
 	e->hook = hook;
-	e->err = BPF_CORE_READ(sk, sk_err);
-	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
 	if (ts) {
 		e->start_ns = ts->start_ns;
 		e->est_ns = ts->est_ns;
@@ -158,7 +194,41 @@ static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate
 		e->flags = 0;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	}
-	submit(e);
+	submit(e, sizeof(*e));
+}
+
+/* From a tp_btf program: @tp from bpf_skc_to_tcp_sock(). */
+static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
+				     const struct tt_sock *ts, __u8 hook)
+{
+	struct tt_event *e = ev_reserve();
+
+	if (!e)
+		return;
+	load_tuple(e, tp);
+	if (!wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	load_stats(e, tp);
+	ev_finish(e, fact, oldstate, ts, hook);
+}
+
+/* From a program that has only the socket's address. */
+static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate,
+				 const struct tt_sock *ts, __u8 hook)
+{
+	struct tt_event *e = ev_reserve();
+
+	if (!e)
+		return;
+	read_tuple(e, sk);
+	if (!wanted(e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	read_stats(e, sk);
+	ev_finish(e, fact, oldstate, ts, hook);
 }
 
 static __always_inline void track(__u64 key, struct tt_sock *ts)
@@ -171,33 +241,58 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	__u64 key = (__u64)sk, tid;
+	const struct tcp_sock *tp;
 	struct tt_connecting *c;
 	struct tt_sock *ts, nts = {};
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/*
+	 * Half of a connection's state changes carry nothing we report
+	 * (FIN_WAIT2, CLOSE_WAIT, CLOSING, TIME_WAIT): leave before any work.
+	 */
+	switch (newstate) {
+	case TCP_LISTEN:
+		if (!accept_by_listener)
+			return 0;
+		break;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_LAST_ACK:
+	case TCP_CLOSE:
+		break;
+	default:
+		return 0;
+	}
+	/* NULL unless a full TCP socket (the tracepoint also fires for SCTP, MPTCP) */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
 		return 0;
 
 	switch (newstate) {
-	case TCP_LISTEN:
-		if (accept_by_listener) {
-			struct listener_key lk;
+	case TCP_LISTEN: {
+		struct listener_key lk;
 
-			/* listen() runs in the owner's context */
-			listener_key(sk, &lk);
-			set_owner(&nts);
-			bpf_map_update_elem(&listeners, &lk, &nts, BPF_ANY);
-		}
+		/* listen() runs in the owner's context */
+		lk.netns = sk->__sk_common.skc_net.net->ns.inum;
+		lk.port = sk->__sk_common.skc_num;
+		lk.pad = 0;
+		set_owner(&nts);
+		bpf_map_update_elem(&listeners, &lk, &nts, BPF_ANY);
 		break;
+	}
 	case TCP_SYN_SENT:
 		/* connect() runs this in the caller's context: the owner. */
 		nts.start_ns = bpf_ktime_get_ns();
 		nts.flags = TT_F_STARTED;
 		set_owner(&nts);
 		track(key, &nts);
-		tid = bpf_get_current_pid_tgid();
-		c = bpf_map_lookup_elem(&connecting, &tid);
-		if (c)
-			c->sent_syn = 1;
+		if (connect_hooks) {
+			tid = bpf_get_current_pid_tgid();
+			c = bpf_map_lookup_elem(&connecting, &tid);
+			if (c)
+				c->sent_syn = 1;
+		}
 		break;
 	case TCP_SYN_RECV:
 		if (oldstate != TCP_LISTEN)
@@ -214,7 +309,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 				ts->est_ns = bpf_ktime_get_ns();
 				ts->flags |= TT_F_ESTABLISHED;
 			}
-			emit(sk, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
 				nts.flags = TT_F_PASSIVE;
@@ -225,12 +320,14 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			}
 			ts->est_ns = bpf_ktime_get_ns();
 			ts->flags |= TT_F_ESTABLISHED;
-			ts->hs_srtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+			ts->hs_srtt_us = tp->srtt_us >> 3;
 			if (accept_by_listener) {
 				struct listener_key lk;
 				struct tt_sock *l;
 
-				listener_key(sk, &lk);
+				lk.netns = sk->__sk_common.skc_net.net->ns.inum;
+				lk.port = sk->__sk_common.skc_num;
+				lk.pad = 0;
 				l = bpf_map_lookup_elem(&listeners, &lk);
 				if (l) {
 					ts->pid = l->pid;
@@ -238,9 +335,9 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					ts->flags |= TT_F_OWNER_KNOWN;
 				}
 				ts->flags |= TT_F_ACCEPTED;
-				emit(sk, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER);
+				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER);
 			} else if (wire_join) {
-				emit(sk, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 			}
 		}
 		break;
@@ -271,7 +368,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			break;
 		}
 		ts = bpf_map_lookup_elem(&socks, &key);
-		emit(sk, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
+		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
 		if (ts)
 			bpf_map_delete_elem(&socks, &key);
 		break;
@@ -287,18 +384,20 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(tt_send_reset, const struct sock *sk)
 {
+	const struct tcp_sock *tp;
 	int state;
 
+	/* a reset answering a packet without a socket (6.10 and later mark it nullable) */
 	if (!sk)
 		return 0;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/* Only full sockets of a connection: not listeners, request or timewait socks. */
-	if (state == TCP_LISTEN || state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT ||
-	    state == TCP_SYN_SENT)
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	state = sk->__sk_common.skc_state;
+	if (state == TCP_LISTEN || state == TCP_SYN_SENT)
 		return 0;
-	emit(sk, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE);
+	emit_btf(tp, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE);
 	return 0;
 }
 
@@ -307,11 +406,15 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tt_retransmit, const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
+	const struct tcp_sock *tp;
 
-	if (!wire_join || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
+	if (!wire_join)
 		return 0;
-	emit(sk, TT_FACT_SYN_RETRY, TCP_SYN_SENT, bpf_map_lookup_elem(&socks, &key),
-	     TT_ACCEPT_NONE);
+	tp = sk ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
+	if (!tp || sk->__sk_common.skc_state != TCP_SYN_SENT)
+		return 0;
+	emit_btf(tp, TT_FACT_SYN_RETRY, TCP_SYN_SENT, bpf_map_lookup_elem(&socks, &key),
+		 TT_ACCEPT_NONE);
 	return 0;
 }
 
@@ -452,7 +555,7 @@ static __always_inline void emit_connect_err(const struct sock *sk, const struct
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->flags = TT_F_OWNER_KNOWN | TT_F_STARTED;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	submit(e);
+	submit(e, sizeof(*e));
 }
 
 SEC("tracepoint/syscalls/sys_enter_connect")

@@ -104,7 +104,7 @@ static __always_inline void emit(const struct tt_flow_key *k, const struct tt_fl
 		__builtin_memcpy(e->iaddr, k->addr_hi, 16);
 		__builtin_memcpy(e->raddr, k->addr_lo, 16);
 	}
-	submit(e);
+	submit(e, sizeof(*e));
 }
 
 static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key *k,

@@ -158,29 +158,6 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 	return pos;
 }
 
-static void fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
-{
-	const uint8_t *a = local ? k->saddr : k->daddr;
-
-	if (!inet_ntop(k->family, a, out, len))
-		snprintf(out, len, "?");
-}
-
-void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
-{
-	static const uint8_t zero[16];
-	uint16_t port = local ? k->sport : k->dport;
-	char a[INET6_ADDRSTRLEN];
-
-	/* A socket that never got a local address (connect() failed early). */
-	if (local && !port && !memcmp(k->saddr, zero, 16)) {
-		snprintf(out, len, "-");
-		return;
-	}
-	fmt_addr(k, local, a, sizeof(a));
-	snprintf(out, len, k->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-}
-
 /* Decimal without printf: the output path runs once per event. */
 static enum vkind v_int(char *buf, size_t n, long long v)
 {
@@ -200,6 +177,69 @@ static enum vkind v_int(char *buf, size_t n, long long v)
 	memcpy(buf, tmp + i, len);
 	buf[len] = '\0';
 	return V_NUM;
+}
+
+/* A string value; n > 0.  The per-event paths stay clear of printf's parsing. */
+static enum vkind v_str(char *buf, size_t n, const char *s)
+{
+	size_t len = strnlen(s, n - 1);
+
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return V_STR;
+}
+
+static char *put_u8(char *p, unsigned int v)
+{
+	if (v >= 100)
+		*p++ = '0' + v / 100;
+	if (v >= 10)
+		*p++ = '0' + v / 10 % 10;
+	*p++ = '0' + v % 10;
+	return p;
+}
+
+static void fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
+{
+	const uint8_t *a = local ? k->saddr : k->daddr;
+
+	/* dotted quad by hand: glibc's inet_ntop() formats IPv4 with sprintf */
+	if (k->family == AF_INET && len >= INET_ADDRSTRLEN) {
+		char *p = out;
+
+		for (int i = 0; i < 4; i++) {
+			p = put_u8(p, a[i]);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
+	if (!inet_ntop(k->family, a, out, len))
+		v_str(out, len, "?");
+}
+
+void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
+{
+	static const uint8_t zero[16];
+	uint16_t port = local ? k->sport : k->dport;
+	bool v6 = k->family == AF_INET6;
+	char a[INET6_ADDRSTRLEN], p[8];
+	size_t pos = 0;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	/* A socket that never got a local address (connect() failed early). */
+	if (local && !port && !memcmp(k->saddr, zero, 16)) {
+		put(out, len, &pos, "-", 1);
+		return;
+	}
+	fmt_addr(k, local, a, sizeof(a));
+	v_int(p, sizeof(p), port);
+	put(out, len, &pos, "[", v6);
+	put(out, len, &pos, a, strlen(a));
+	put(out, len, &pos, "]:", v6 ? 2 : 0);
+	put(out, len, &pos, ":", !v6);
+	put(out, len, &pos, p, strlen(p));
 }
 
 /* Fixed point with @decimals digits, rounded half up (values are never negative). */
@@ -246,6 +286,7 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 	static __thread bool cached_utc;
 	static __thread char cached[32];
 	char us[8];
+	size_t len;
 
 	/* converting the second is the costly part: do it once per second */
 	if (sec != cached_sec || cached_fmt != o->format || cached_utc != o->utc) {
@@ -262,18 +303,23 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 		cached_utc = o->utc;
 	}
 	if (o->format != TT_FMT_JSON) {
-		snprintf(buf, n, "%s", cached);
-		return V_STR;
+		return v_str(buf, n, cached);
 	}
+	/* "<second>.<microseconds>Z" */
 	v_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
-	snprintf(buf, n, "%s.%sZ", cached, us + 1);
+	us[0] = '.';
+	v_str(buf, n, cached);
+	len = strlen(buf);
+	if (len + 9 < n) {
+		memcpy(buf + len, us, 7);
+		memcpy(buf + len + 7, "Z", 2);
+	}
 	return V_STR;
 }
 
 static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s", tt_type_name(r->type));
-	return V_STR;
+	return v_str(buf, n, tt_type_name(r->type));
 }
 
 static enum vkind f_pid(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -306,8 +352,7 @@ static enum vkind f_dst(const struct tt_out *o, const struct tt_row *r, char *bu
 
 static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s", r->key.family == AF_INET6 ? "ipv6" : "ipv4");
-	return V_STR;
+	return v_str(buf, n, r->key.family == AF_INET6 ? "ipv6" : "ipv4");
 }
 
 static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -371,8 +416,7 @@ static enum vkind f_reason(const struct tt_out *o, const struct tt_row *r, char 
 {
 	if (!r->reason)
 		return V_NULL;
-	snprintf(buf, n, "%s", r->reason);
-	return V_STR;
+	return v_str(buf, n, r->reason);
 }
 
 static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -382,9 +426,9 @@ static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, char *bu
 	if (!r->err)
 		return V_NULL;
 	if (name)
-		snprintf(buf, n, "%s", name);
+		v_str(buf, n, name);
 	else
-		snprintf(buf, n, "%d", r->err);
+		v_int(buf, n, r->err);
 	return V_STR;
 }
 
@@ -401,8 +445,7 @@ static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, char *bu
 		return V_NULL;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (!strcmp(r->reason, map[i].reason)) {
-			snprintf(buf, n, "%s", map[i].rst);
-			return V_STR;
+			return v_str(buf, n, map[i].rst);
 		}
 	}
 	return V_NULL;
@@ -412,8 +455,7 @@ static enum vkind f_view(const struct tt_out *o, const struct tt_row *r, char *b
 {
 	bool wire = r->views & TT_VIEW_WIRE, sock = (r->views & TT_VIEW_SOCK) || !r->views;
 
-	snprintf(buf, n, "%s", wire && sock ? "both" : wire ? "wire" : "sock");
-	return V_STR;
+	return v_str(buf, n, wire && sock ? "both" : wire ? "wire" : "sock");
 }
 
 static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
@@ -422,8 +464,7 @@ static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, char *
 		return V_NULL;
 	for (int i = 0; i < o->nifnames; i++) {
 		if (o->ifnames[i].ifindex == r->ifindex) {
-			snprintf(buf, n, "%s", o->ifnames[i].name);
-			return V_STR;
+			return v_str(buf, n, o->ifnames[i].name);
 		}
 	}
 	snprintf(buf, n, "if%d", r->ifindex);
@@ -453,8 +494,7 @@ static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, char *b
 {
 	if (!r->hook)
 		return V_NULL;
-	snprintf(buf, n, "%s", r->hook);
-	return V_STR;
+	return v_str(buf, n, r->hook);
 }
 
 static const struct field fields[] = {
@@ -489,10 +529,24 @@ static const struct field fields[] = {
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
+static char json_keys[NFIELDS][32];
+static size_t json_key_len[NFIELDS];
+
 void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format)
 {
 	struct timespec mono, real;
 
+	for (size_t i = 0; i < NFIELDS; i++) {
+		size_t len = fields[i].json ? strlen(fields[i].json) : 0;
+
+		if (!len || len + 5 > sizeof(json_keys[i]))
+			continue;
+		json_keys[i][0] = ',';
+		json_keys[i][1] = '"';
+		memcpy(json_keys[i] + 2, fields[i].json, len);
+		memcpy(json_keys[i] + 2 + len, "\":", 3);
+		json_key_len[i] = len + 4;
+	}
 	memset(o, 0, sizeof(*o));
 	o->f = f;
 	o->format = format;
@@ -564,15 +618,19 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 			if (!fields[i].json)
 				continue;
 			k = fields[i].get(o, r, buf, sizeof(buf));
-			put(line, sizeof(line), &pos, pos ? ",\"" : "{\"", 2);
-			put(line, sizeof(line), &pos, fields[i].json, strlen(fields[i].json));
-			put(line, sizeof(line), &pos, k == V_STR ? "\":\"" : "\":", k == V_STR ? 3 : 2);
-			if (k == V_NULL)
+			/* ',"key":' built once; the first one's comma becomes the brace */
+			put(line, sizeof(line), &pos, json_keys[i], json_key_len[i]);
+			if (pos == json_key_len[i])
+				line[0] = '{';
+			if (k == V_NULL) {
 				put(line, sizeof(line), &pos, "null", 4);
-			else
-				put(line, sizeof(line), &pos, buf, strlen(buf));
-			if (k == V_STR)
+			} else if (k == V_STR) {
 				put(line, sizeof(line), &pos, "\"", 1);
+				put(line, sizeof(line), &pos, buf, strlen(buf));
+				put(line, sizeof(line), &pos, "\"", 1);
+			} else {
+				put(line, sizeof(line), &pos, buf, strlen(buf));
+			}
 		}
 		put(line, sizeof(line), &pos, "}\n", 2);
 		fwrite(line, 1, pos, o->f);
