@@ -65,6 +65,7 @@ enum tt_accept_hook {
 #define TT_F_ESTABLISHED	(1u << 2)	/* est_ns valid */
 #define TT_F_PASSIVE		(1u << 3)	/* the peer opened the connection */
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
+#define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid (kernel only) */
 
 struct tt_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the fact */
@@ -148,8 +149,16 @@ struct tt_sock {
 	__u32 pid;
 	__u32 hs_srtt_us;	/* srtt when the handshake completed */
 	__u8 flags;		/* TT_F_* */
-	__u8 pad[7];
+	__u8 pad;
+	/* a passive socket's addresses, so an accept hook needs not read them */
+	__u16 family;
+	__u16 sport;		/* host order */
+	__u16 dport;
 	char comm[TT_COMM_LEN];
+	__u32 netns;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 pad2[4];
 };
 
 /* A thread inside connect(): lets sys_exit_connect tell a no-route failure. */
@@ -181,7 +190,7 @@ _Static_assert(sizeof(struct tt_wire_event) == 80, "tt_wire_event layout changed
 _Static_assert(sizeof(struct tt_wire_event) != sizeof(struct tt_event), "record sizes collide");
 _Static_assert(sizeof(struct tt_flow_key) == 44, "tt_flow_key layout changed");
 _Static_assert(sizeof(struct tt_flow) == 40, "tt_flow layout changed");
-_Static_assert(sizeof(struct tt_sock) == 48, "tt_sock layout changed");
+_Static_assert(sizeof(struct tt_sock) == 88, "tt_sock layout changed");
 _Static_assert(sizeof(struct tt_connecting) == 40, "tt_connecting layout changed");
 #endif
 

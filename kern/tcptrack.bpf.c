@@ -31,13 +31,51 @@ const volatile bool accept_by_listener = false;
 /* The syscalls:*_connect tracepoints are attached: mark their SYNs. */
 const volatile bool connect_hooks = false;
 
+/*
+ * What a socket's later facts need from its earlier ones (owner, start and
+ * handshake times, a passive socket's addresses), keyed by its address.
+ * Preallocated (about 14 MiB): allocating per connection costs the workload
+ * more.  (A lock-free set-associative array keyed by socket cookie was tried
+ * in its place and measured slower: see docs/performance.md.)
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TT_MAX_SOCKS);
-	/* preallocated (about 7 MiB): allocating per connection costs the workload more */
 	__type(key, __u64);
 	__type(value, struct tt_sock);
 } socks SEC(".maps");
+
+static __always_inline __u64 sock_key(const struct sock *sk)
+{
+	return (__u64)sk;
+}
+
+static __always_inline struct tt_sock *sock_get(__u64 key)
+{
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+/* Stores @ts for @key; returns the stored copy, NULL (and counted) when full. */
+static __always_inline struct tt_sock *sock_put(__u64 key, const struct tt_sock *ts)
+{
+	if (bpf_map_update_elem(&socks, &key, ts, BPF_ANY)) {
+		count(TT_CNT_SOCK_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+/* sock_put() for callers that do not need the copy: one lookup fewer */
+static __always_inline void sock_track(__u64 key, const struct tt_sock *ts)
+{
+	if (bpf_map_update_elem(&socks, &key, ts, BPF_ANY))
+		count(TT_CNT_SOCK_FULL);
+}
+
+static __always_inline void sock_drop(__u64 key)
+{
+	bpf_map_delete_elem(&socks, &key);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -45,7 +83,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tt_connecting);
 } connecting SEC(".maps");
-
 
 struct listener_key {
 	__u32 netns;
@@ -104,27 +141,30 @@ static __always_inline void read_stats(struct tt_event *e, const struct sock *sk
 	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
 }
 
-/* The same as read_tuple() and read_stats(), by direct loads (tp_btf only). */
-static __always_inline void load_tuple(struct tt_event *e, const struct tcp_sock *tp)
-{
-	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
-	__u32 *sa = (__u32 *)e->saddr, *da = (__u32 *)e->daddr;
-
-	e->family = c->skc_family;
-	e->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
-	e->dport = bpf_ntohs(c->skc_dport);
-	e->netns = c->skc_net.net->ns.inum;
-	if (e->family == AF_INET) {
-		sa[0] = c->skc_rcv_saddr;
-		da[0] = c->skc_daddr;
-		return;
-	}
-	/* word by word: the verifier checks each load against the u32 array */
-	for (int i = 0; i < 4; i++) {
-		sa[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-		da[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
-	}
-}
+/*
+ * The same as read_tuple(), by direct loads (tp_btf only), into a tt_event or
+ * a tt_sock.  IPv6 addresses go word by word: the verifier checks each load
+ * against the u32 array.
+ */
+#define LOAD_TUPLE(d, tp)							\
+	do {									\
+		const struct sock_common *c_ = &(tp)->inet_conn.icsk_inet.sk.__sk_common; \
+		__u32 *sa_ = (__u32 *)(d)->saddr, *da_ = (__u32 *)(d)->daddr;	\
+										\
+		(d)->family = c_->skc_family;					\
+		(d)->sport = bpf_ntohs((tp)->inet_conn.icsk_inet.inet_sport);	\
+		(d)->dport = bpf_ntohs(c_->skc_dport);				\
+		(d)->netns = c_->skc_net.net->ns.inum;				\
+		if ((d)->family == AF_INET) {					\
+			sa_[0] = c_->skc_rcv_saddr;				\
+			da_[0] = c_->skc_daddr;					\
+		} else {							\
+			for (int i_ = 0; i_ < 4; i_++) {			\
+				sa_[i_] = c_->skc_v6_rcv_saddr.in6_u.u6_addr32[i_]; \
+				da_[i_] = c_->skc_v6_daddr.in6_u.u6_addr32[i_];	\
+			}							\
+		}								\
+	} while (0)
 
 static __always_inline void load_stats(struct tt_event *e, const struct tcp_sock *tp)
 {
@@ -205,7 +245,7 @@ static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 
 
 	if (!e)
 		return;
-	load_tuple(e, tp);
+	LOAD_TUPLE(e, tp);
 	if (!wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
@@ -231,17 +271,11 @@ static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate
 	ev_finish(e, fact, oldstate, ts, hook);
 }
 
-static __always_inline void track(__u64 key, struct tt_sock *ts)
-{
-	if (bpf_map_update_elem(&socks, &key, ts, BPF_ANY))
-		count(TT_CNT_SOCK_FULL);
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u64 key = (__u64)sk, tid;
 	const struct tcp_sock *tp;
+	__u64 key, tid;
 	struct tt_connecting *c;
 	struct tt_sock *ts, nts = {};
 
@@ -268,6 +302,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return 0;
+	key = sock_key(sk);
 
 	switch (newstate) {
 	case TCP_LISTEN: {
@@ -286,7 +321,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		nts.start_ns = bpf_ktime_get_ns();
 		nts.flags = TT_F_STARTED;
 		set_owner(&nts);
-		track(key, &nts);
+		sock_track(key, &nts);
 		if (connect_hooks) {
 			tid = bpf_get_current_pid_tgid();
 			c = bpf_map_lookup_elem(&connecting, &tid);
@@ -299,11 +334,12 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			break;
 		/* A child cloned from the listener in softirq: no owner yet. */
 		nts.start_ns = bpf_ktime_get_ns();
-		nts.flags = TT_F_STARTED | TT_F_PASSIVE;
-		track(key, &nts);
+		nts.flags = TT_F_STARTED | TT_F_PASSIVE | TT_F_TUPLE;
+		LOAD_TUPLE(&nts, tp);
+		sock_track(key, &nts);
 		break;
 	case TCP_ESTABLISHED:
-		ts = bpf_map_lookup_elem(&socks, &key);
+		ts = sock_get(key);
 		if (oldstate == TCP_SYN_SENT) {
 			if (ts) {
 				ts->est_ns = bpf_ktime_get_ns();
@@ -312,9 +348,9 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
-				nts.flags = TT_F_PASSIVE;
-				track(key, &nts);
-				ts = bpf_map_lookup_elem(&socks, &key);
+				nts.flags = TT_F_PASSIVE | TT_F_TUPLE;
+				LOAD_TUPLE(&nts, tp);
+				ts = sock_put(key, &nts);
 				if (!ts)
 					break;
 			}
@@ -347,13 +383,13 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		 * close()/shutdown() move an established socket here in the
 		 * owner's context: attribute sockets we did not see open.
 		 */
-		ts = bpf_map_lookup_elem(&socks, &key);
+		ts = sock_get(key);
 		if (ts) {
 			if (!(ts->flags & TT_F_OWNER_KNOWN))
 				set_owner(ts);
 		} else {
 			set_owner(&nts);
-			track(key, &nts);
+			sock_track(key, &nts);
 		}
 		break;
 	case TCP_CLOSE:
@@ -364,13 +400,13 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		 */
 		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE || oldstate == TCP_SYN_RECV) {
 			if (oldstate == TCP_SYN_RECV)
-				bpf_map_delete_elem(&socks, &key);
+				sock_drop(key);
 			break;
 		}
-		ts = bpf_map_lookup_elem(&socks, &key);
+		ts = sock_get(key);
 		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
 		if (ts)
-			bpf_map_delete_elem(&socks, &key);
+			sock_drop(key);
 		break;
 	}
 	return 0;
@@ -405,7 +441,6 @@ int BPF_PROG(tt_send_reset, const struct sock *sk)
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tt_retransmit, const struct sock *sk)
 {
-	__u64 key = (__u64)sk;
 	const struct tcp_sock *tp;
 
 	if (!wire_join)
@@ -413,24 +448,53 @@ int BPF_PROG(tt_retransmit, const struct sock *sk)
 	tp = sk ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
 	if (!tp || sk->__sk_common.skc_state != TCP_SYN_SENT)
 		return 0;
-	emit_btf(tp, TT_FACT_SYN_RETRY, TCP_SYN_SENT, bpf_map_lookup_elem(&socks, &key),
+	emit_btf(tp, TT_FACT_SYN_RETRY, TCP_SYN_SENT, sock_get(sock_key(sk)),
 		 TT_ACCEPT_NONE);
 	return 0;
 }
 
 static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 {
-	__u64 key = (__u64)sk;
-	struct tt_sock *ts, nts = {};
+	struct tt_sock *ts = NULL, nts = {};
+	struct tt_event *e;
+	__u64 key;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk)
 		return;
-	ts = bpf_map_lookup_elem(&socks, &key);
+	key = sock_key(sk);
+	ts = sock_get(key);
+	if (ts && (ts->flags & TT_F_TUPLE)) {
+		/* the handshake left the addresses in the table: no reads of the socket */
+		set_owner(ts);
+		ts->flags |= TT_F_ACCEPTED;
+		e = ev_reserve();
+		if (!e)
+			return;
+		e->family = ts->family;
+		e->sport = ts->sport;
+		e->dport = ts->dport;
+		e->netns = ts->netns;
+		__builtin_memcpy(e->saddr, ts->saddr, sizeof(e->saddr));
+		__builtin_memcpy(e->daddr, ts->daddr, sizeof(e->daddr));
+		if (!wanted(e)) {
+			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+			return;
+		}
+		/* nothing is sent or acknowledged yet; the RTT is the handshake's */
+		e->err = BPF_CORE_READ(sk, sk_err);
+		e->srtt_us = 0;
+		e->total_retrans = 0;
+		e->bytes_acked = 0;
+		e->bytes_received = 0;
+		ev_finish(e, TT_FACT_ACCEPTED, 0, ts, hook);
+		return;
+	}
+	/* Established before we started (or given up by the table): read the socket. */
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
 	if (!ts) {
-		/* Established before we started: still attribute it. */
 		nts.flags = TT_F_PASSIVE;
-		track(key, &nts);
-		ts = bpf_map_lookup_elem(&socks, &key);
+		ts = sock_put(key, &nts);
 		if (!ts) {
 			set_owner(&nts);
 			nts.flags |= TT_F_ACCEPTED;
@@ -445,13 +509,15 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 
 static __always_inline const struct sock *fd_to_sk(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file **fds, *f;
 	struct socket *sock;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+	/* task, files and fdtable by direct loads; the rest are untyped */
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	fds = fdt->fd;
 	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
