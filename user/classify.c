@@ -267,7 +267,7 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
-	c->flows.vsize = sizeof(struct tt_jflow);
+	c->flows.vsize = sizeof(struct tt_jflow *);
 	c->qcap = 256;
 	c->q = calloc(c->qcap, sizeof(*c->q));
 	return c->q ? 0 : -ENOMEM;
@@ -275,6 +275,13 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 
 void tt_cls_free(struct tt_classifier *c)
 {
+	for (size_t i = 0; i < c->flows.cap; i++) {
+		const struct tt_key *k;
+		struct tt_jflow **f = tt_conntab_slot(&c->flows, i, &k);
+
+		if (f)
+			free(*f);
+	}
 	tt_conntab_free(&c->active);
 	tt_conntab_free(&c->flows);
 	free(c->q);
@@ -391,16 +398,44 @@ static void join_key(const struct tt_key *k, struct tt_key *j)
 	j->dport = swap ? k->sport : k->dport;
 }
 
+/*
+ * The flow table holds pointers: a flow is about 300 bytes, and growing a
+ * table of them under a connection storm copied, and page-faulted in, tens of
+ * megabytes per doubling.
+ */
+static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
+{
+	struct tt_jflow **f = tt_conntab_get(&c->flows, j);
+
+	return f ? *f : NULL;
+}
+
+static void flow_del(struct tt_classifier *c, const struct tt_key *j)
+{
+	struct tt_jflow **f = tt_conntab_get(&c->flows, j);
+
+	if (!f)
+		return;
+	free(*f);
+	tt_conntab_del(&c->flows, j);
+}
+
+/* The flow of join key @j, created if new. */
 static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
 {
-	struct tt_jflow *f = tt_conntab_put(&c->flows, j);
+	struct tt_jflow **f = tt_conntab_put(&c->flows, j);
 
-	if (!f) {
+	if (f && !*f) {
+		*f = calloc(1, sizeof(**f));
+		if (!*f)
+			tt_conntab_del(&c->flows, j);
+	}
+	if (!f || !*f) {
 		c->untracked_flows++;
 		return NULL;
 	}
-	f->last_ns = now;
-	return f;
+	(*f)->last_ns = now;
+	return *f;
 }
 
 static double wire_lat(const struct tt_jclass *w, enum tt_type type)
@@ -463,7 +498,7 @@ static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 
 	if (h->wait_wire && h->cls == CLS_FAIL && h->row.type != TT_UNREACH &&
 	    crosses_wire(c, &h->row.key)) {
-		f = tt_conntab_get(&c->flows, &h->jkey);
+		f = flow_get(c, &h->jkey);
 		/* the wire never saw its SYN: blocked on this host, before the interface */
 		if (!f || !f->seen_syn)
 			h->row.reason = "blocked-locally";
@@ -473,7 +508,7 @@ static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 /* Unclaimed: from now on a socket row of the same failure is a duplicate. */
 static void wire_row_released(struct tt_classifier *c, const struct tt_held *h)
 {
-	struct tt_jflow *f = tt_conntab_get(&c->flows, &h->jkey);
+	struct tt_jflow *f = flow_get(c, &h->jkey);
 	struct tt_jclass *jc;
 
 	if (!f)
@@ -803,7 +838,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 	if (!all && (!c->next_timeout_ns || now < c->next_timeout_ns))
 		return;
 	for (size_t i = 0; i < c->ntimeouts;) {
-		struct tt_jflow *f = tt_conntab_get(&c->flows, &c->timeouts[i]);
+		struct tt_jflow *f = flow_get(c, &c->timeouts[i]);
 		struct tt_held *h;
 		struct tt_row r;
 
@@ -928,11 +963,12 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 	c->last_sweep_ns = now;
 	for (size_t i = 0; i < c->flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_jflow *f = tt_conntab_slot(&c->flows, i, &k);
+		struct tt_jflow **fp = tt_conntab_slot(&c->flows, i, &k), *f;
 		uint64_t keep;
 
-		if (!f || f->timeout_pending)
+		if (!fp || (*fp)->timeout_pending)
 			continue;
+		f = *fp;
 		/*
 		 * An ACCEPT may come long after its handshake, and after a wire
 		 * TIMEOUT the kernel's own verdict up to 127 s later (tcp_syn_retries
@@ -948,7 +984,7 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 		if (f->last_ns + keep < now) {
 			struct tt_key copy = *k;
 
-			tt_conntab_del(&c->flows, &copy);
+			flow_del(c, &copy);
 		}
 	}
 }

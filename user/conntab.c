@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Open-addressing hash set keyed by struct tt_key (zero padded, compared bytewise). */
+/*
+ * Open-addressing hash set (or map) keyed by struct tt_key (zero padded,
+ * compared bytewise), with linear probing.  Deletion shifts the entries after
+ * the hole back instead of leaving tombstones: under a connection storm the
+ * joiner deletes as often as it inserts, and tombstones forced a full rehash
+ * (a fresh allocation and its page faults) every few thousand connections.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conntab.h"
 
-enum { SLOT_EMPTY, SLOT_USED, SLOT_DELETED };
+enum { SLOT_EMPTY, SLOT_USED };
 
 _Static_assert(sizeof(struct tt_key) % 4 == 0, "tt_key is hashed in 32/64-bit words");
 
@@ -34,20 +40,17 @@ static uint64_t key_hash(const struct tt_key *k)
 	return h ^ (h >> 29);
 }
 
-/* Slot holding @k, or the first free slot on its probe path; cap must be > 0. */
+/* Slot holding @k, or the free slot that ends its probe path; cap must be > 0. */
 static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *found)
 {
-	size_t mask = t->cap - 1, i = key_hash(k) & mask, tomb = (size_t)-1;
+	size_t mask = t->cap - 1, i = key_hash(k) & mask;
 
 	for (;;) {
 		if (t->state[i] == SLOT_EMPTY) {
 			*found = false;
-			return tomb != (size_t)-1 ? tomb : i;
+			return i;
 		}
-		if (t->state[i] == SLOT_DELETED) {
-			if (tomb == (size_t)-1)
-				tomb = i;
-		} else if (!memcmp(&t->keys[i], k, sizeof(*k))) {
+		if (!memcmp(&t->keys[i], k, sizeof(*k))) {
 			*found = true;
 			return i;
 		}
@@ -82,7 +85,6 @@ static int rehash(struct tt_conntab *t, size_t cap)
 		n.state[j] = SLOT_USED;
 		n.count++;
 	}
-	n.filled = n.count;
 	tt_conntab_free(t);
 	*t = n;
 	return 0;
@@ -94,12 +96,10 @@ static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 	bool found;
 	size_t i;
 
-	/* Keep the load (deleted slots included) under 1/2 so probes stay short. */
-	if ((t->filled + 1) * 2 > t->cap) {
-		size_t cap = t->cap ? t->cap : 256;
+	/* Keep the load under 1/2 so probes stay short. */
+	if ((t->count + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
 
-		while ((t->count + 1) * 4 > cap)
-			cap *= 2;
 		if (rehash(t, cap))
 			return -1;
 	}
@@ -107,8 +107,6 @@ static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 	*added = !found;
 	if (found)
 		return i;
-	if (t->state[i] == SLOT_EMPTY)
-		t->filled++;
 	t->keys[i] = *k;
 	t->state[i] = SLOT_USED;
 	if (t->vsize)
@@ -172,7 +170,20 @@ bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 	i = probe(t, k, &found);
 	if (!found)
 		return false;
-	t->state[i] = SLOT_DELETED;
+	/* Move back every entry after the hole that may sit there. */
+	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] == SLOT_USED;
+	     j = (j + 1) & mask) {
+		size_t home = key_hash(&t->keys[j]) & mask;
+
+		/* it stays when its home lies cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->keys[i] = t->keys[j];
+		if (t->vsize)
+			memcpy(t->vals + i * t->vsize, t->vals + j * t->vsize, t->vsize);
+		i = j;
+	}
+	t->state[i] = SLOT_EMPTY;
 	t->count--;
 	return true;
 }

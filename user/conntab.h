@@ -10,12 +10,11 @@
 
 struct tt_conntab {
 	struct tt_key *keys;
-	uint8_t *state;		/* 0 empty, 1 used, 2 deleted */
+	uint8_t *state;		/* 0 empty, 1 used */
 	uint8_t *vals;		/* cap * vsize bytes, or NULL */
 	size_t vsize;		/* set before first use; 0 = a plain set */
 	size_t cap;		/* power of two */
 	size_t count;		/* used */
-	size_t filled;		/* used + deleted */
 };
 
 /* 1 added, 0 already there, -ENOMEM. */
@@ -27,6 +26,10 @@ void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k);
 /* The value of @k, added zero-filled if new; NULL if out of memory. */
 void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k);
 /* Iteration: slots 0..cap-1; NULL for free slots.  Deleting during it is allowed. */
+/*
+ * Walks the slots by index.  A delete during the walk moves later entries
+ * back: one of them may be skipped, or seen twice, in that walk.
+ */
 void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k);
 void tt_conntab_free(struct tt_conntab *t);
 
