@@ -14,7 +14,6 @@
 #define TT_COMM_LEN		16
 #define TT_MAX_PORTS		16	/* -P list, filtered in the kernel */
 #define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
-#define TT_MAX_CONNECTING	16384	/* threads inside connect() */
 #define TT_RINGBUF_BYTES	(8u << 20)
 #define TT_WAKEUP_BYTES		(256u << 10)	/* wake the reader once this much is queued */
 #define TT_POLL_MS		50		/* ... and it looks at least this often */
@@ -161,22 +160,10 @@ struct tt_sock {
 	__u8 pad2[4];
 };
 
-/* A thread inside connect(): lets sys_exit_connect tell a no-route failure. */
-struct tt_connecting {
-	__u64 start_ns;
-	__u32 fd;
-	__u16 family;
-	__u16 dport;		/* host order */
-	__u8 daddr[16];
-	__u8 sent_syn;		/* the socket entered SYN_SENT during this call */
-	__u8 pad[7];
-};
-
 /* Indexes of the per-CPU counters map: nothing is dropped without a count. */
 enum tt_counter {
 	TT_CNT_RB_FULL = 0,	/* ring buffer full: a fact was lost */
 	TT_CNT_SOCK_FULL,	/* socket map full: a socket went untracked */
-	TT_CNT_CONNECTING_FULL,	/* connecting map full */
 	TT_CNT_WIRE_TRUNCATED,	/* SYN/RST/FIN packets whose headers could not be read */
 	TT_CNT_FLOW_NEW,	/* wire flows started (a SYN) */
 	TT_CNT_FLOW_END,	/* wire flows ended at a milestone */
@@ -191,7 +178,6 @@ _Static_assert(sizeof(struct tt_wire_event) != sizeof(struct tt_event), "record 
 _Static_assert(sizeof(struct tt_flow_key) == 44, "tt_flow_key layout changed");
 _Static_assert(sizeof(struct tt_flow) == 40, "tt_flow layout changed");
 _Static_assert(sizeof(struct tt_sock) == 88, "tt_sock layout changed");
-_Static_assert(sizeof(struct tt_connecting) == 40, "tt_connecting layout changed");
 #endif
 
 #endif /* TCPTRACK_H */

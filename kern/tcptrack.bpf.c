@@ -15,6 +15,7 @@
 #define IPPROTO_TCP	6
 #define ENETUNREACH	101
 #define EHOSTUNREACH	113
+#define SOCK_BINDPORT_LOCK 8
 
 #include "common.bpf.h"
 
@@ -28,8 +29,6 @@ const volatile bool wire_join = false;
  * to the process that called listen() on that port.
  */
 const volatile bool accept_by_listener = false;
-/* The syscalls:*_connect tracepoints are attached: mark their SYNs. */
-const volatile bool connect_hooks = false;
 
 /*
  * What a socket's later facts need from its earlier ones (owner, start and
@@ -76,13 +75,6 @@ static __always_inline void sock_drop(__u64 key)
 {
 	bpf_map_delete_elem(&socks, &key);
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TT_MAX_CONNECTING);
-	__type(key, __u64);
-	__type(value, struct tt_connecting);
-} connecting SEC(".maps");
 
 struct listener_key {
 	__u32 netns;
@@ -275,8 +267,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	const struct tcp_sock *tp;
-	__u64 key, tid;
-	struct tt_connecting *c;
+	__u64 key;
 	struct tt_sock *ts, nts = {};
 
 	/*
@@ -322,12 +313,6 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 		nts.flags = TT_F_STARTED;
 		set_owner(&nts);
 		sock_track(key, &nts);
-		if (connect_hooks) {
-			tid = bpf_get_current_pid_tgid();
-			c = bpf_map_lookup_elem(&connecting, &tid);
-			if (c)
-				c->sent_syn = 1;
-		}
 		break;
 	case TCP_SYN_RECV:
 		if (oldstate != TCP_LISTEN)
@@ -565,8 +550,16 @@ int tt_accept_fexit(__u64 *ctx)
 	return 0;
 }
 
+/* Where a failed connect() was going: the socket has no peer address yet. */
+struct connect_dst {
+	__u64 start_ns;
+	__u16 family;
+	__u16 dport;		/* host order */
+	__u8 daddr[16];
+};
+
 /* Reads the destination connect() asked for; @user: a user-space pointer. */
-static __always_inline int read_sockaddr(struct tt_connecting *c, const void *addr, bool user)
+static __always_inline int read_sockaddr(struct connect_dst *c, const void *addr, bool user)
 {
 	struct sockaddr_in6 sa6;
 	struct sockaddr_in sa4;
@@ -592,7 +585,7 @@ static __always_inline int read_sockaddr(struct tt_connecting *c, const void *ad
 }
 
 /* A connect() that failed before a SYN left: no route to the destination. */
-static __always_inline void emit_connect_err(const struct sock *sk, const struct tt_connecting *c,
+static __always_inline void emit_connect_err(const struct sock *sk, const struct connect_dst *c,
 					     long err)
 {
 	struct tt_event *e;
@@ -624,34 +617,42 @@ static __always_inline void emit_connect_err(const struct sock *sk, const struct
 	submit(e, sizeof(*e));
 }
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int tt_enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct tt_connecting c = {};
-
-	if (read_sockaddr(&c, (const void *)ctx->args[1], true))
-		return 0;
-	c.fd = ctx->args[0];
-	c.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&connecting, &tid, &c, BPF_ANY))
-		count(TT_CNT_CONNECTING_FULL);
-	return 0;
-}
-
+/*
+ * connect() returned a route failure.  Only the exit is hooked: its fd and
+ * address are still in the syscall's saved registers, and a probe on every
+ * connect() entry cost each connection half a microsecond for an error that
+ * is rare.
+ */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct tt_connecting *c;
+	struct connect_dst c = {};
+	const struct sock *sk;
+	struct pt_regs *regs;
 	long ret = ctx->ret;
+	__u64 uaddr;
 
-	c = bpf_map_lookup_elem(&connecting, &tid);
-	if (!c)
+	if (ret != -ENETUNREACH && ret != -EHOSTUNREACH)
 		return 0;
-	if ((ret == -ENETUNREACH || ret == -EHOSTUNREACH) && !c->sent_syn)
-		emit_connect_err(fd_to_sk(c->fd), c, -ret);
-	bpf_map_delete_elem(&connecting, &tid);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	sk = fd_to_sk(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (!sk)
+		return 0;
+	/*
+	 * A local port was taken, so a SYN left and an ICMP error ended the
+	 * attempt: its SYN_SENT -> CLOSE already carries the error, as
+	 * UNREACH.  (connect() resets most of the socket on its way out, the
+	 * port stays.)  A port bound by the application tells nothing: report
+	 * it here too, at the risk of a second line after an ICMP error.
+	 */
+	if (BPF_CORE_READ((struct inet_sock *)sk, inet_sport) &&
+	    !(BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & SOCK_BINDPORT_LOCK))
+		return 0;
+	uaddr = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (read_sockaddr(&c, (const void *)uaddr, true))
+		return 0;
+	c.start_ns = bpf_ktime_get_ns();
+	emit_connect_err(sk, &c, -ret);
 	return 0;
 }
 
@@ -663,7 +664,7 @@ int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
  */
 static __always_inline void on_connect_ret(__u64 *ctx)
 {
-	struct tt_connecting c = {};
+	struct connect_dst c = {};
 	__u64 ret = 0, sk = 0, uaddr = 0;
 	int err;
 

@@ -122,7 +122,7 @@ expect_json() {
 expect_nothing_left() {
 	local progs
 	for _ in $(seq 1 20); do
-		progs=$(bpftool prog show 2>/dev/null | grep -cE 'name (tt_set_state|tt_send_reset|tt_exit_accept|tt_enter_connect|tt_exit_connect|tt_accept_|tt_retransmit|tt_connect|tt_tc_|tt_xdp_)')
+		progs=$(bpftool prog show 2>/dev/null | grep -cE 'name (tt_set_state|tt_send_reset|tt_exit_accept|tt_exit_connect|tt_accept_|tt_retransmit|tt_connect|tt_tc_|tt_xdp_)')
 		[ "$progs" -eq 0 ] && return 0
 		sleep 0.1
 	done

@@ -132,7 +132,6 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 		s->rodata->targ_ports[i] = cfg->ports[i];
 	s->rodata->wire_join = cfg->nifaces > 0;
 	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
-	s->rodata->connect_hooks = syscalls && v != TT_HOOK_FEXIT;
 	if (cfg->ringbuf_kib) {
 		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
 		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
@@ -147,7 +146,6 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	/* with fexit, connect() failures come from tcp_v{4,6}_connect: no syscall tracepoint */
 	bpf_program__set_autoload(s->progs.tt_connect4_fexit, v == TT_HOOK_FEXIT);
 	bpf_program__set_autoload(s->progs.tt_connect6_fexit, v == TT_HOOK_FEXIT);
-	bpf_program__set_autoload(s->progs.tt_enter_connect, syscalls && v != TT_HOOK_FEXIT);
 	bpf_program__set_autoload(s->progs.tt_exit_connect, syscalls && v != TT_HOOK_FEXIT);
 
 	ret = tcptrack_bpf__load(s);

@@ -69,7 +69,7 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t sinc
 	tt_cls_summary(n, (now_ns - since_ns) / 1e9, &s);
 	s.active = a->cls.active.count;
 	s.lost = cnt[TT_CNT_RB_FULL];
-	s.untracked = cnt[TT_CNT_SOCK_FULL] + cnt[TT_CNT_CONNECTING_FULL] +
+	s.untracked = cnt[TT_CNT_SOCK_FULL] +
 		      a->cls.untracked_flows;
 	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
 	s.evicted = -1;
