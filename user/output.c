@@ -610,21 +610,24 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 
 	if (o->format == TT_FMT_JSON) {
 		char line[4096];
-		size_t pos = 0;
+		size_t pos = 1;
 
+		line[0] = '{';
 		for (size_t i = 0; i < NFIELDS; i++) {
 			enum vkind k;
 
 			if (!fields[i].json)
 				continue;
 			k = fields[i].get(o, r, buf, sizeof(buf));
-			/* ',"key":' built once; the first one's comma becomes the brace */
-			put(line, sizeof(line), &pos, json_keys[i], json_key_len[i]);
-			if (pos == json_key_len[i])
-				line[0] = '{';
-			if (k == V_NULL) {
-				put(line, sizeof(line), &pos, "null", 4);
-			} else if (k == V_STR) {
+			/* a value that is unknown or does not apply is left out */
+			if (k == V_NULL)
+				continue;
+			/* ',"key":' is built once; the first key goes without its comma */
+			if (pos > 1)
+				put(line, sizeof(line), &pos, json_keys[i], json_key_len[i]);
+			else
+				put(line, sizeof(line), &pos, json_keys[i] + 1, json_key_len[i] - 1);
+			if (k == V_STR) {
 				put(line, sizeof(line), &pos, "\"", 1);
 				put(line, sizeof(line), &pos, buf, strlen(buf));
 				put(line, sizeof(line), &pos, "\"", 1);
