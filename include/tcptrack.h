@@ -65,6 +65,7 @@ enum tt_accept_hook {
 #define TT_F_PASSIVE		(1u << 3)	/* the peer opened the connection */
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
 #define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid (kernel only) */
+#define TT_F_COUNTED		(1u << 6)	/* counted, not reported, as open (kernel only) */
 
 struct tt_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the fact */
@@ -167,6 +168,10 @@ enum tt_counter {
 	TT_CNT_WIRE_TRUNCATED,	/* SYN/RST/FIN packets whose headers could not be read */
 	TT_CNT_FLOW_NEW,	/* wire flows started (a SYN) */
 	TT_CNT_FLOW_END,	/* wire flows ended at a milestone */
+	/* count_only (summary without user-space filters): not on the ring buffer */
+	TT_CNT_CONNECTED,	/* CONNECTs */
+	TT_CNT_ACCEPTED,	/* ACCEPTs */
+	TT_CNT_CLOSED,		/* those connections, closed again */
 	TT_CNT_MAX,
 };
 

@@ -29,6 +29,13 @@ const volatile bool wire_join = false;
  * to the process that called listen() on that port.
  */
 const volatile bool accept_by_listener = false;
+/*
+ * Summary only, and nothing user space filters on: connections that open and
+ * close in order are counted here (TT_CNT_CONNECTED, _ACCEPTED, _CLOSED)
+ * instead of crossing the ring buffer.  Failures, resets and sockets the map
+ * does not know still go out as facts, for the classifier.
+ */
+const volatile bool count_only = false;
 
 /*
  * What a socket's later facts need from its earlier ones (owner, start and
@@ -186,6 +193,24 @@ static __always_inline bool wanted(const struct tt_event *e)
 	return true;
 }
 
+/* wanted() for a fact that is counted, not sent: only when a filter is set */
+static __always_inline bool tcp_wanted(const struct tcp_sock *tp)
+{
+	struct tt_event t;
+
+	if (!targ_netns && !targ_nports && !targ_family)
+		return true;
+	LOAD_TUPLE(&t, tp);
+	return wanted(&t);
+}
+
+/* Counts a connection that reached ESTABLISHED and that @ts tracks. */
+static __always_inline void count_open(struct tt_sock *ts, __u32 counter)
+{
+	ts->flags |= TT_F_COUNTED;
+	count(counter);
+}
+
 static __always_inline void set_owner(struct tt_sock *ts)
 {
 	ts->pid = bpf_get_current_pid_tgid() >> 32;
@@ -329,6 +354,11 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			if (ts) {
 				ts->est_ns = bpf_ktime_get_ns();
 				ts->flags |= TT_F_ESTABLISHED;
+				if (count_only) {
+					if (tcp_wanted(tp))
+						count_open(ts, TT_CNT_CONNECTED);
+					break;
+				}
 			}
 			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 		} else if (oldstate == TCP_SYN_RECV) {
@@ -356,6 +386,11 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					ts->flags |= TT_F_OWNER_KNOWN;
 				}
 				ts->flags |= TT_F_ACCEPTED;
+				if (count_only) {
+					if (tcp_wanted(tp))
+						count_open(ts, TT_CNT_ACCEPTED);
+					break;
+				}
 				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER);
 			} else if (wire_join) {
 				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
@@ -389,6 +424,14 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			break;
 		}
 		ts = sock_get(key);
+		/* the end of a counted connection; with an error it goes out too */
+		if (ts && (ts->flags & TT_F_COUNTED)) {
+			count(TT_CNT_CLOSED);
+			if (!tp->inet_conn.icsk_inet.sk.sk_err) {
+				sock_drop(key);
+				break;
+			}
+		}
 		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
 		if (ts)
 			sock_drop(key);
@@ -452,6 +495,19 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 		/* the handshake left the addresses in the table: no reads of the socket */
 		set_owner(ts);
 		ts->flags |= TT_F_ACCEPTED;
+		if (count_only) {
+			struct tt_event t;
+
+			t.family = ts->family;
+			t.sport = ts->sport;
+			t.dport = ts->dport;
+			t.netns = ts->netns;
+			__builtin_memcpy(t.saddr, ts->saddr, sizeof(t.saddr));
+			__builtin_memcpy(t.daddr, ts->daddr, sizeof(t.daddr));
+			if (wanted(&t))
+				count_open(ts, TT_CNT_ACCEPTED);
+			return;
+		}
 		e = ev_reserve();
 		if (!e)
 			return;

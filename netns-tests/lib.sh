@@ -143,6 +143,9 @@ finish() {
 start_tracker_in() {
 	local ns=$1
 	shift
+	# emptied here: the background job truncates them only once it runs
+	: >"$WORK/out.json"
+	: >"$WORK/err.txt"
 	if [ -n "$ns" ]; then
 		ip netns exec "$ns" "$TT" -o json "$@" >"$WORK/out.json" 2>"$WORK/err.txt" &
 	else

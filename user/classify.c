@@ -994,6 +994,8 @@ void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary
 	uint64_t ok = n->n[TT_CONNECT] + n->n[TT_ACCEPT];
 	uint64_t failed = n->n[TT_REFUSED] + n->n[TT_TIMEOUT] + n->n[TT_UNREACH];
 
+	s->opened = ok;
+	s->failed = failed;
 	s->conn_rate = seconds > 0 ? ok / seconds : 0;
 	s->failure_pct = ok + failed ? 100.0 * failed / (ok + failed) : 0;
 }

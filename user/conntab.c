@@ -11,7 +11,16 @@
 #include <string.h>
 #include "conntab.h"
 
-enum { SLOT_EMPTY, SLOT_USED };
+/*
+ * state[i]: 0 for a free slot, else the key's hash with the low bit set.  A
+ * probe compares keys only when the hashes agree, and a delete finds where
+ * an entry belongs without hashing its key again.
+ */
+#define SLOT_EMPTY 0
+static uint32_t tag(uint64_t h)
+{
+	return (uint32_t)h | 1;
+}
 
 _Static_assert(sizeof(struct tt_key) % 4 == 0, "tt_key is hashed in 32/64-bit words");
 
@@ -41,16 +50,17 @@ static uint64_t key_hash(const struct tt_key *k)
 }
 
 /* Slot holding @k, or the free slot that ends its probe path; cap must be > 0. */
-static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *found)
+static size_t probe_h(const struct tt_conntab *t, const struct tt_key *k, uint32_t h,
+		      bool *found)
 {
-	size_t mask = t->cap - 1, i = key_hash(k) & mask;
+	size_t mask = t->cap - 1, i = h & mask;
 
 	for (;;) {
 		if (t->state[i] == SLOT_EMPTY) {
 			*found = false;
 			return i;
 		}
-		if (!memcmp(&t->keys[i], k, sizeof(*k))) {
+		if (t->state[i] == h && !memcmp(&t->keys[i], k, sizeof(*k))) {
 			*found = true;
 			return i;
 		}
@@ -58,12 +68,17 @@ static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *fo
 	}
 }
 
+static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *found)
+{
+	return probe_h(t, k, tag(key_hash(k)), found);
+}
+
 static int rehash(struct tt_conntab *t, size_t cap)
 {
 	struct tt_conntab n = { .cap = cap, .vsize = t->vsize };
 
 	n.keys = malloc(cap * sizeof(*n.keys));
-	n.state = calloc(cap, 1);
+	n.state = calloc(cap, sizeof(*n.state));
 	if (n.vsize)
 		n.vals = malloc(cap * n.vsize);
 	if (!n.keys || !n.state || (n.vsize && !n.vals)) {
@@ -76,13 +91,13 @@ static int rehash(struct tt_conntab *t, size_t cap)
 		bool found;
 		size_t j;
 
-		if (t->state[i] != SLOT_USED)
+		if (t->state[i] == SLOT_EMPTY)
 			continue;
-		j = probe(&n, &t->keys[i], &found);
+		j = probe_h(&n, &t->keys[i], t->state[i], &found);
 		n.keys[j] = t->keys[i];
 		if (n.vsize)
 			memcpy(n.vals + j * n.vsize, t->vals + i * n.vsize, n.vsize);
-		n.state[j] = SLOT_USED;
+		n.state[j] = t->state[i];
 		n.count++;
 	}
 	tt_conntab_free(t);
@@ -93,6 +108,7 @@ static int rehash(struct tt_conntab *t, size_t cap)
 /* Slot index of @k, inserting it if new (*added); -1 if out of memory. */
 static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 {
+	uint32_t h = tag(key_hash(k));
 	bool found;
 	size_t i;
 
@@ -103,12 +119,12 @@ static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 		if (rehash(t, cap))
 			return -1;
 	}
-	i = probe(t, k, &found);
+	i = probe_h(t, k, h, &found);
 	*added = !found;
 	if (found)
 		return i;
 	t->keys[i] = *k;
-	t->state[i] = SLOT_USED;
+	t->state[i] = h;
 	if (t->vsize)
 		memset(t->vals + i * t->vsize, 0, t->vsize);
 	t->count++;
@@ -145,7 +161,7 @@ void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k)
 
 void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k)
 {
-	if (i >= t->cap || t->state[i] != SLOT_USED)
+	if (i >= t->cap || t->state[i] == SLOT_EMPTY)
 		return NULL;
 	*k = &t->keys[i];
 	return t->vsize ? t->vals + i * t->vsize : (void *)&t->keys[i];
@@ -171,14 +187,15 @@ bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 	if (!found)
 		return false;
 	/* Move back every entry after the hole that may sit there. */
-	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] == SLOT_USED;
+	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] != SLOT_EMPTY;
 	     j = (j + 1) & mask) {
-		size_t home = key_hash(&t->keys[j]) & mask;
+		size_t home = t->state[j] & mask;
 
 		/* it stays when its home lies cyclically in (i, j] */
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
 		t->keys[i] = t->keys[j];
+		t->state[i] = t->state[j];
 		if (t->vsize)
 			memcpy(t->vals + i * t->vsize, t->vals + j * t->vsize, t->vsize);
 		i = j;

@@ -10,7 +10,7 @@
 
 struct tt_conntab {
 	struct tt_key *keys;
-	uint8_t *state;		/* 0 empty, 1 used */
+	uint32_t *state;	/* 0 empty, else the key's hash | 1 (conntab.c) */
 	uint8_t *vals;		/* cap * vsize bytes, or NULL */
 	size_t vsize;		/* set before first use; 0 = a plain set */
 	size_t cap;		/* power of two */

@@ -132,6 +132,9 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 		s->rodata->targ_ports[i] = cfg->ports[i];
 	s->rodata->wire_join = cfg->nifaces > 0;
 	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
+	/* the summary needs no rows when no row is filtered by process */
+	s->rodata->count_only = cfg->summary_only && !cfg->npids && !cfg->comm[0] &&
+				!cfg->nifaces;
 	if (cfg->ringbuf_kib) {
 		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
 		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
@@ -230,6 +233,8 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 			b->accept_hook = order[i].name;
 			b->syscall_tps = syscalls;
 			tt_info("accept hook: %s", order[i].name);
+			if (b->skel->rodata->count_only)
+				tt_info("summary only: orderly connections are counted in the kernel");
 			return 0;
 		}
 		if (last)

@@ -30,6 +30,7 @@ struct app {
 	struct tt_wire wire;
 	uint64_t start_ns;
 	int out_err;		/* stdout failed (for example a closed pipe) */
+	uint64_t kwindow[TT_CNT_MAX];	/* kernel counters when the interval began */
 };
 
 static uint64_t mono_ns(void)
@@ -59,15 +60,32 @@ static int on_event(void *ctx, void *data, size_t size)
 	return tt_cls_feed(&a->cls, data);
 }
 
-static int print_summary(struct app *a, const struct tt_counts *n, uint64_t since_ns,
-			 uint64_t now_ns)
+/*
+ * @base: the kernel's counters when the period began (NULL: at start).  With
+ * count_only the kernel counts the connections that open and close in order
+ * (kern/tcptrack.bpf.c); they are added to the classifier's rows here.
+ */
+static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *base,
+			 uint64_t since_ns, uint64_t now_ns)
 {
-	uint64_t cnt[TT_CNT_MAX] = { 0 };
+	uint64_t cnt[TT_CNT_MAX] = { 0 }, zero[TT_CNT_MAX] = { 0 };
 	struct tt_summary s = { .ts_ns = now_ns };
+	struct tt_counts m = *n;
+	int64_t active;
 
+	if (!base)
+		base = zero;
 	tt_bpf_counters(&a->bpf, cnt);
-	tt_cls_summary(n, (now_ns - since_ns) / 1e9, &s);
-	s.active = a->cls.active.count;
+	m.n[TT_CONNECT] += cnt[TT_CNT_CONNECTED] - base[TT_CNT_CONNECTED];
+	m.n[TT_ACCEPT] += cnt[TT_CNT_ACCEPTED] - base[TT_CNT_ACCEPTED];
+	tt_cls_summary(&m, (now_ns - since_ns) / 1e9, &s);
+	/* per-CPU counters are read one CPU after the other: never below zero */
+	active = (int64_t)(a->cls.active.count + cnt[TT_CNT_CONNECTED] + cnt[TT_CNT_ACCEPTED]) -
+		 (int64_t)cnt[TT_CNT_CLOSED];
+	s.active = active > 0 ? active : 0;
+	/* the next period starts from what this one counted */
+	if (base != zero)
+		memcpy(base, cnt, sizeof(cnt));
 	s.lost = cnt[TT_CNT_RB_FULL];
 	s.untracked = cnt[TT_CNT_SOCK_FULL] +
 		      a->cls.untracked_flows;
@@ -125,7 +143,7 @@ static int run(struct app *a, struct ring_buffer *rb)
 			return TT_EXIT_OK;
 		}
 		if (a->cfg.interval && now - last_summary >= a->cfg.interval * 1000000000ull) {
-			if (print_summary(a, &a->cls.window, last_summary, now) ||
+			if (print_summary(a, &a->cls.window, a->kwindow, last_summary, now) ||
 			    tt_out_flush(&a->out)) {
 				a->out_err = 1;
 				return TT_EXIT_OK;
@@ -217,7 +235,7 @@ int main(int argc, char **argv)
 
 	status = a.out_err ? TT_EXIT_OK : run(&a, rb);
 	if (!a.out_err) {
-		if (print_summary(&a, &a.cls.total, a.start_ns, mono_ns()) == 0)
+		if (print_summary(&a, &a.cls.total, NULL, a.start_ns, mono_ns()) == 0)
 			tt_out_flush(&a.out);
 	}
 out:

@@ -663,9 +663,11 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 
 		f_time(o, &r, t, sizeof(t));
 		fprintf(o->f,
-			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"conn_rate\":%.3f,"
+			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"opened\":%llu,"
+			"\"failed\":%llu,\"conn_rate\":%.3f,"
 			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu,\"truncated\":%llu",
-			t, (unsigned long long)s->active, s->conn_rate, s->failure_pct,
+			t, (unsigned long long)s->active, (unsigned long long)s->opened,
+			(unsigned long long)s->failed, s->conn_rate, s->failure_pct,
 			(unsigned long long)s->lost, (unsigned long long)s->untracked,
 			(unsigned long long)s->truncated);
 		if (s->evicted >= 0)

@@ -113,6 +113,8 @@ struct tt_row {
 struct tt_summary {
 	uint64_t ts_ns;
 	uint64_t active;
+	uint64_t opened;		/* CONNECT+ACCEPT in the period */
+	uint64_t failed;		/* REFUSED+TIMEOUT+UNREACH in the period */
 	double conn_rate;		/* CONNECT+ACCEPT per second */
 	double failure_pct;		/* failed attempts / attempts */
 	uint64_t lost;			/* facts the kernel could not deliver */

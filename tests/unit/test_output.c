@@ -156,13 +156,13 @@ static void test_json_summary(void **state)
 {
 	FILE *f;
 	struct tt_out o = open_out(TT_FMT_JSON, &f);
-	struct tt_summary s = { .active = 2, .conn_rate = 1.5, .failure_pct = 25, .lost = 7,
-				  .evicted = -1 };
+	struct tt_summary s = { .active = 2, .opened = 3, .failed = 1, .conn_rate = 1.5,
+				  .failure_pct = 25, .lost = 7, .evicted = -1 };
 
 	tt_out_summary(&o, &s);
 	assert_string_equal(close_out(f),
 		"{\"type\":\"SUMMARY\",\"time\":\"2023-11-15T14:23:01.000000Z\",\"active\":2,"
-		"\"conn_rate\":1.500,\"failure_pct\":25.000,\"lost\":7,\"untracked\":0,"
+		"\"opened\":3,\"failed\":1,\"conn_rate\":1.500,\"failure_pct\":25.000,\"lost\":7,\"untracked\":0,"
 		"\"truncated\":0}\n");
 }
 

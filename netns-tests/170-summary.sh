@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Summary only (-s): connections that open and close in order are counted in
+# the kernel instead of crossing the ring buffer; failures and resets still go
+# to the classifier.  The same traffic, traced once with rows and once as a
+# summary, must give the same totals.
+. "$(dirname "$0")/lib.sh"
+setup_pair
+start_server "$NS_S" $S4 5011 -n 10
+start_server "$NS_S" $S4 5013 -n 2 -m rst
+
+# traffic: 5 orderly connections, 1 refused, 1 reset by the server
+traffic() {
+	for _ in 1 2 3 4 5; do
+		client "$NS_C" $S4 5011 -s 100
+		[ "$CLI_RESULT" = ok ] || die "client: $CLI_RESULT"
+	done
+	client "$NS_C" $S4 5012 -s 0
+	[ "$CLI_RESULT" = ECONNREFUSED ] || die "refused client: $CLI_RESULT"
+	client "$NS_C" $S4 5013 -s 0
+	[ "$CLI_RESULT" = ECONNRESET ] || die "reset client: $CLI_RESULT"
+	sleep 0.3
+}
+
+totals="last | .type==\"SUMMARY\" and .opened==12 and .failed==1 and .active==0 and .lost==0"
+
+start_tracker -P 5011,5012,5013
+traffic
+stop_tracker
+expect_json "with rows: 5 x (CONNECT + ACCEPT) + the reset one's, 1 failure" "$totals"
+expect_json "with rows: 12 CONNECT/ACCEPT lines" \
+	"[.[] | select(.type==\"CONNECT\" or .type==\"ACCEPT\")] | length==12"
+
+start_tracker -s -v -P 5011,5012,5013
+grep -q 'counted in the kernel' "$WORK/err.txt" || fail "-s did not count in the kernel: $(cat "$WORK/err.txt")"
+traffic
+stop_tracker
+expect_json "summary only: the same totals" "$totals"
+expect_json "summary only: no rows" "[.[] | select(.type!=\"SUMMARY\")] | length==0"
+
+# a connection open across the start is seeded (2 ends), and its close seen
+start_server "$NS_S" $S4 5014 -n 1
+ip netns exec "$NS_C" "$PEER" client $S4 5014 -s 10 -H >"$WORK/long.out" 2>&1 &
+HOLDER=$!
+BG_PIDS+=($HOLDER)
+sleep 0.3
+start_tracker -s --interval 1 -P 5014
+sleep 1.4
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null
+sleep 0.5
+stop_tracker
+expect_json "summary only: both ends of the connection open at start are active" \
+	"[.[] | select(.type==\"SUMMARY\")] | first | .active==2"
+expect_json "summary only: and are closed at the end" \
+	"last | .type==\"SUMMARY\" and .active==0"
+expect_nothing_left
+finish
