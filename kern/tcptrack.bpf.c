@@ -342,10 +342,13 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 	case TCP_SYN_RECV:
 		if (oldstate != TCP_LISTEN)
 			break;
-		/* A child cloned from the listener in softirq: no owner yet. */
+		/*
+		 * A child cloned from the listener in softirq: no owner yet.  Its
+		 * addresses are not all set yet either (inet_csk_clone_lock()
+		 * changes the state before it copies the peer's port).
+		 */
 		nts.start_ns = bpf_ktime_get_ns();
-		nts.flags = TT_F_STARTED | TT_F_PASSIVE | TT_F_TUPLE;
-		LOAD_TUPLE(&nts, tp);
+		nts.flags = TT_F_STARTED | TT_F_PASSIVE;
 		sock_track(key, &nts);
 		break;
 	case TCP_ESTABLISHED:
@@ -363,14 +366,15 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
-				nts.flags = TT_F_PASSIVE | TT_F_TUPLE;
-				LOAD_TUPLE(&nts, tp);
+				nts.flags = TT_F_PASSIVE;
 				ts = sock_put(key, &nts);
 				if (!ts)
 					break;
 			}
+			/* complete now: the accept hook takes them from here */
+			LOAD_TUPLE(ts, tp);
 			ts->est_ns = bpf_ktime_get_ns();
-			ts->flags |= TT_F_ESTABLISHED;
+			ts->flags |= TT_F_ESTABLISHED | TT_F_TUPLE;
 			ts->hs_srtt_us = tp->srtt_us >> 3;
 			if (accept_by_listener) {
 				struct listener_key lk;
@@ -481,6 +485,17 @@ int BPF_PROG(tt_retransmit, const struct sock *sk)
 	return 0;
 }
 
+/* The addresses the handshake left in a passive socket's entry (TT_F_TUPLE). */
+static __always_inline void tuple_from_sock(struct tt_event *e, const struct tt_sock *ts)
+{
+	e->family = ts->family;
+	e->sport = ts->sport;
+	e->dport = ts->dport;
+	e->netns = ts->netns;
+	__builtin_memcpy(e->saddr, ts->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, ts->daddr, sizeof(e->daddr));
+}
+
 static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 {
 	struct tt_sock *ts = NULL, nts = {};
@@ -498,12 +513,7 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 		if (count_only) {
 			struct tt_event t;
 
-			t.family = ts->family;
-			t.sport = ts->sport;
-			t.dport = ts->dport;
-			t.netns = ts->netns;
-			__builtin_memcpy(t.saddr, ts->saddr, sizeof(t.saddr));
-			__builtin_memcpy(t.daddr, ts->daddr, sizeof(t.daddr));
+			tuple_from_sock(&t, ts);
 			if (wanted(&t))
 				count_open(ts, TT_CNT_ACCEPTED);
 			return;
@@ -511,12 +521,7 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 		e = ev_reserve();
 		if (!e)
 			return;
-		e->family = ts->family;
-		e->sport = ts->sport;
-		e->dport = ts->dport;
-		e->netns = ts->netns;
-		__builtin_memcpy(e->saddr, ts->saddr, sizeof(e->saddr));
-		__builtin_memcpy(e->daddr, ts->daddr, sizeof(e->daddr));
+		tuple_from_sock(e, ts);
 		if (!wanted(e)) {
 			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 			return;

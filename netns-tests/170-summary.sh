@@ -6,18 +6,20 @@
 # summary, must give the same totals.
 . "$(dirname "$0")/lib.sh"
 setup_pair
-start_server "$NS_S" $S4 5011 -n 10
-start_server "$NS_S" $S4 5013 -n 2 -m rst
 
-# traffic: 5 orderly connections, 1 refused, 1 reset by the server
+# traffic BASE: 5 orderly connections to BASE+1, 1 refused at BASE+2, 1 reset
+# by the server at BASE+3.  The servers start after tcptrack: an accept()
+# already blocked when a fexit or kretprobe hook attaches returns unseen.
 traffic() {
+	start_server "$NS_S" $S4 $(($1 + 1)) -n 5
+	start_server "$NS_S" $S4 $(($1 + 3)) -n 1 -m rst
 	for _ in 1 2 3 4 5; do
-		client "$NS_C" $S4 5011 -s 100
+		client "$NS_C" $S4 $(($1 + 1)) -s 100
 		[ "$CLI_RESULT" = ok ] || die "client: $CLI_RESULT"
 	done
-	client "$NS_C" $S4 5012 -s 0
+	client "$NS_C" $S4 $(($1 + 2)) -s 0
 	[ "$CLI_RESULT" = ECONNREFUSED ] || die "refused client: $CLI_RESULT"
-	client "$NS_C" $S4 5013 -s 0
+	client "$NS_C" $S4 $(($1 + 3)) -s 0
 	[ "$CLI_RESULT" = ECONNRESET ] || die "reset client: $CLI_RESULT"
 	sleep 0.3
 }
@@ -25,15 +27,15 @@ traffic() {
 totals="last | .type==\"SUMMARY\" and .opened==12 and .failed==1 and .active==0 and .lost==0"
 
 start_tracker -P 5011,5012,5013
-traffic
+traffic 5010
 stop_tracker
 expect_json "with rows: 5 x (CONNECT + ACCEPT) + the reset one's, 1 failure" "$totals"
 expect_json "with rows: 12 CONNECT/ACCEPT lines" \
 	"[.[] | select(.type==\"CONNECT\" or .type==\"ACCEPT\")] | length==12"
 
-start_tracker -s -v -P 5011,5012,5013
+start_tracker -s -v -P 5021,5022,5023
 grep -q 'counted in the kernel' "$WORK/err.txt" || fail "-s did not count in the kernel: $(cat "$WORK/err.txt")"
-traffic
+traffic 5020
 stop_tracker
 expect_json "summary only: the same totals" "$totals"
 expect_json "summary only: no rows" "[.[] | select(.type!=\"SUMMARY\")] | length==0"
