@@ -66,6 +66,8 @@ enum tt_accept_hook {
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
 #define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid (kernel only) */
 #define TT_F_COUNTED		(1u << 6)	/* counted, not reported, as open (kernel only) */
+#define TT_F_FIN_RCVD		(1u << 7)	/* CLOSED from FIN_WAIT1/2 after the peer's FIN:
+						 * TIME_WAIT took over; no RST follows */
 
 struct tt_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the fact */

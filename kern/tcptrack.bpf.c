@@ -229,7 +229,7 @@ static __always_inline struct tt_event *ev_reserve(void)
 
 /* The fact, and what the socket map knows of its owner; then submit. */
 static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldstate,
-				      const struct tt_sock *ts, __u8 hook)
+				      const struct tt_sock *ts, __u8 hook, __u8 xflags)
 {
 	e->ts_ns = bpf_ktime_get_ns();
 	e->fact = fact;
@@ -239,7 +239,7 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 		e->start_ns = ts->start_ns;
 		e->est_ns = ts->est_ns;
 		e->pid = ts->pid;
-		e->flags = ts->flags;
+		e->flags = ts->flags | xflags;
 		__builtin_memcpy(e->comm, ts->comm, sizeof(e->comm));
 		/* The handshake RTT sample, not whatever srtt became later. */
 		if (ts->hs_srtt_us)
@@ -248,7 +248,7 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 		e->start_ns = 0;
 		e->est_ns = 0;
 		e->pid = 0;
-		e->flags = 0;
+		e->flags = xflags;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	}
 	submit(e, sizeof(*e));
@@ -256,7 +256,7 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 
 /* From a tp_btf program: @tp from bpf_skc_to_tcp_sock(). */
 static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
-				     const struct tt_sock *ts, __u8 hook)
+				     const struct tt_sock *ts, __u8 hook, __u8 xflags)
 {
 	struct tt_event *e = ev_reserve();
 
@@ -268,7 +268,7 @@ static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 
 		return;
 	}
 	load_stats(e, tp);
-	ev_finish(e, fact, oldstate, ts, hook);
+	ev_finish(e, fact, oldstate, ts, hook, xflags);
 }
 
 /* From a program that has only the socket's address. */
@@ -285,7 +285,24 @@ static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate
 		return;
 	}
 	read_stats(e, sk);
-	ev_finish(e, fact, oldstate, ts, hook);
+	ev_finish(e, fact, oldstate, ts, hook, 0);
+}
+
+/*
+ * An orderly-looking CLOSE may be an abort whose RST leaves just after it, so
+ * user space holds it for a moment.  Not this one: in FIN_WAIT1/2 with the
+ * peer's FIN in (tcp_fin() sets SOCK_DONE, then tcp_time_wait() ends the
+ * socket), a timewait sock has taken over, and an abort could only have
+ * come before the peer's FIN.
+ */
+static __always_inline __u8 close_flags(const struct tcp_sock *tp, int oldstate)
+{
+	unsigned long done = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE);
+
+	if ((oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2) &&
+	    (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & done))
+		return TT_F_FIN_RCVD;
+	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -363,7 +380,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					break;
 				}
 			}
-			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
 				nts.flags = TT_F_PASSIVE;
@@ -395,9 +412,9 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 						count_open(ts, TT_CNT_ACCEPTED);
 					break;
 				}
-				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER);
+				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER, 0);
 			} else if (wire_join) {
-				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE);
+				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0);
 			}
 		}
 		break;
@@ -436,7 +453,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 				break;
 			}
 		}
-		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE);
+		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE, close_flags(tp, oldstate));
 		if (ts)
 			sock_drop(key);
 		break;
@@ -465,7 +482,7 @@ int BPF_PROG(tt_send_reset, const struct sock *sk)
 	state = sk->__sk_common.skc_state;
 	if (state == TCP_LISTEN || state == TCP_SYN_SENT)
 		return 0;
-	emit_btf(tp, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE);
+	emit_btf(tp, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE, 0);
 	return 0;
 }
 
@@ -481,7 +498,7 @@ int BPF_PROG(tt_retransmit, const struct sock *sk)
 	if (!tp || sk->__sk_common.skc_state != TCP_SYN_SENT)
 		return 0;
 	emit_btf(tp, TT_FACT_SYN_RETRY, TCP_SYN_SENT, sock_get(sock_key(sk)),
-		 TT_ACCEPT_NONE);
+		 TT_ACCEPT_NONE, 0);
 	return 0;
 }
 
@@ -532,7 +549,7 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 		e->total_retrans = 0;
 		e->bytes_acked = 0;
 		e->bytes_received = 0;
-		ev_finish(e, TT_FACT_ACCEPTED, 0, ts, hook);
+		ev_finish(e, TT_FACT_ACCEPTED, 0, ts, hook, 0);
 		return;
 	}
 	/* Established before we started (or given up by the table): read the socket. */

@@ -723,7 +723,8 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	h = q_push(c, &r);
 	/* An orderly-looking close of an established socket may be an abort whose RST follows. */
 	if (r.type == TT_CLOSE && e->err == 0 && e->oldstate != TCP_SYN_SENT &&
-	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING) {
+	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING &&
+	    !(e->flags & TT_F_FIN_RCVD)) {
 		h->wait_rst = true;
 		h->deadline = r.ts_ns + TT_HOLD_NS;
 		for (size_t i = 0; i < c->nrst; i++) {

@@ -183,6 +183,19 @@ static void test_close_is_held_then_released(void **state)
 	assert_string_equal(f->sink.rows[0].reason, "fin");
 }
 
+/* Closed in FIN_WAIT2 after the peer's FIN: TIME_WAIT took over, no RST follows. */
+static void test_close_into_time_wait_is_not_held(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e = closed(7150, 50, TCP_FIN_WAIT2, 0);
+
+	e.flags |= TT_F_FIN_RCVD;
+	tt_cls_feed(&f->cls, &e);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.rows[0].type, TT_CLOSE);
+	assert_string_equal(f->sink.rows[0].reason, "fin");
+}
+
 static void test_abort_then_rst_is_reset_sent(void **state)
 {
 	struct fixture *f = *state;
@@ -439,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_error_is_unreach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_received, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_is_held_then_released, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_into_time_wait_is_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_then_rst_is_reset_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_before_close_is_reset_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_for_other_tuple_leaves_close, setup, teardown),
