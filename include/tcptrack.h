@@ -18,7 +18,7 @@
 #define TT_WAKEUP_BYTES		(256u << 10)	/* wake the reader once this much is queued */
 #define TT_POLL_MS		50		/* ... and it looks at least this often */
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
-#define TT_HANDSHAKE_WINDOW_NS	(1000000000ull)	/* pure ACKs are looked at this long after a SYN-ACK */
+#define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
 
 /*
  * Facts: what the kernel saw, not what it means.  user/classify.c turns them
