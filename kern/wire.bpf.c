@@ -19,8 +19,26 @@
 
 #include "common.bpf.h"
 
-/* When the last SYN-ACK passed: pure ACKs are only looked up shortly after one. */
+/* one load now, not one the compiler may repeat or merge with another */
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+
+/*
+ * A pure ACK is looked up only while a handshake waits for its final ACK.
+ * pending_acks counts flows in TT_WS_SYNACK; last_synack_ns is when the last
+ * SYN-ACK passed.  The count is a hint, not a ledger: an LRU eviction or two
+ * CPUs finishing the same flow can leave it off by one, so a non-zero count is
+ * trusted only within TT_HANDSHAKE_WINDOW_NS of the last SYN-ACK and is reset
+ * once that window has passed.  Off by one either way costs lookups for up to
+ * a window, never a handshake that completes inside one.
+ */
 __u64 last_synack_ns = 0;
+__s64 pending_acks = 0;
+
+/* @f leaves TT_WS_SYNACK */
+static __always_inline void handshake_done(void)
+{
+	__sync_fetch_and_add(&pending_acks, -1);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -120,6 +138,8 @@ static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key
 		emit(k, f, TT_WFACT_SYN_RETRY, TT_BY_INITIATOR, dir, now);
 		return;
 	}
+	if (f && f->state == TT_WS_SYNACK)
+		handshake_done();	/* replaced before its final ACK */
 	/* a new connection, possibly reusing the tuple of an old one */
 	nf.syn_ns = now;
 	nf.syn_seq = p->seq;
@@ -139,14 +159,16 @@ static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_
 
 	if (!f || f->init_is_lo == sender_lo || p->ack != f->syn_seq + 1)
 		return;
+	/* the time before the count, so the reset in handle() cannot undo this one */
+	last_synack_ns = now;
 	if (f->state == TT_WS_SYN) {
 		f->state = TT_WS_SYNACK;
 		f->synack_ns = now;
 		f->synack_seq = p->seq;
+		__sync_fetch_and_add(&pending_acks, 1);
 	}
 	if (f->synacks < 255)
 		f->synacks++;
-	last_synack_ns = now;
 }
 
 static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key *k,
@@ -159,6 +181,7 @@ static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key
 		return;
 	f->state = TT_WS_EST;
 	f->ack_ns = now;
+	handshake_done();
 	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
 }
 
@@ -174,6 +197,8 @@ static __always_inline void finish(const struct tt_flow_key *k, const struct tt_
 
 	if (bpf_map_delete_elem(&flows, k))
 		return;
+	if (copy.state == TT_WS_SYNACK)
+		handshake_done();
 	count(TT_CNT_FLOW_END);
 	emit(k, &copy, fact, by, dir, now);
 }
@@ -211,7 +236,11 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 
 	if (!f || f->state < TT_WS_SYNACK)
 		return;
-	f->state = TT_WS_EST;	/* the final ACK may have been missed */
+	if (f->state == TT_WS_SYNACK) {
+		/* the final ACK was missed (or the FIN carries it) */
+		f->state = TT_WS_EST;
+		handshake_done();
+	}
 	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
 	if (f->fins & by)
 		return;		/* a retransmitted FIN */
@@ -229,6 +258,7 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 	struct tt_flow_key k;
 	struct pkt p;
 	bool sender_lo;
+	__s64 pending;
 	__u64 now;
 	int ret;
 
@@ -242,9 +272,18 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 		/* the fast path: data, and pure ACKs unless a handshake may be completing */
 		if (!(p.flags & TH_ACK) || p.payload)
 			return;
-		now = bpf_ktime_get_ns();
-		if (now - last_synack_ns > TT_HANDSHAKE_WINDOW_NS)
+		pending = READ_ONCE(pending_acks);
+		if (!pending)
 			return;
+		now = bpf_ktime_get_ns();
+		if (now - READ_ONCE(last_synack_ns) > TT_HANDSHAKE_WINDOW_NS) {
+			/*
+			 * What is still counted is stale: evicted, or miscounted by
+			 * a race.  Only if no SYN-ACK counted itself meanwhile.
+			 */
+			__sync_val_compare_and_swap(&pending_acks, pending, 0);
+			return;
+		}
 		if (!wanted(&p))
 			return;
 		load_addrs(&p);

@@ -284,6 +284,66 @@ static void test_fins_close_and_rst_resets(void **state)
 	assert_int_equal(last.by, TT_BY_INITIATOR);
 }
 
+#define SYNACK(port) ((struct spec){ .flags = 0x12, .seq = 5000, .ack = 1001, .sport = (port), \
+				      .dport = 80, .reverse = true })
+#define FINAL_ACK(port) ((struct spec){ .flags = 0x10, .seq = 1001, .ack = 5001, .sport = (port), \
+					 .dport = 80 })
+
+/* every way out of "SYN-ACK seen" gives back its count, so bulk ACKs skip the lookup */
+static void test_pending_handshakes_are_counted(void **state)
+{
+	run(&SYN());
+	assert_int_equal(skel->bss->pending_acks, 0);
+	run(&SYNACK(40000));
+	run(&SYNACK(40000));	/* retransmitted: still one */
+	assert_int_equal(skel->bss->pending_acks, 1);
+	run(&FINAL_ACK(40000));
+	assert_int_equal(skel->bss->pending_acks, 0);
+
+	run(&SYN(.sport = 40001));
+	run(&SYNACK(40001));
+	run(&(struct spec){ .flags = 0x11, .seq = 1001, .ack = 5001, .sport = 40001, .dport = 80 });
+	assert_int_equal(skel->bss->pending_acks, 0);	/* the FIN carried the final ACK */
+
+	run(&SYN(.sport = 40002));
+	run(&SYNACK(40002));
+	run(&(struct spec){ .flags = 0x04, .seq = 1001, .sport = 40002, .dport = 80 });
+	assert_int_equal(skel->bss->pending_acks, 0);
+
+	run(&SYN(.sport = 40003));
+	run(&SYNACK(40003));
+	run(&SYN(.sport = 40003, .seq = 9000));		/* the tuple reused */
+	assert_int_equal(skel->bss->pending_acks, 0);
+}
+
+/* with nothing pending a pure ACK is not looked at: the count is what gates it */
+static void test_pure_ack_needs_a_pending_handshake(void **state)
+{
+	run(&SYN());
+	run(&SYNACK(40000));
+	nevents = 0;
+	skel->bss->pending_acks = 0;
+	run(&FINAL_ACK(40000));
+	assert_int_equal(nevents, 0);
+	skel->bss->pending_acks = 1;
+	run(&FINAL_ACK(40000));
+	assert_int_equal(nevents, 1);
+	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
+}
+
+/* a count left over (an evicted flow) is dropped once no SYN-ACK came for a window */
+static void test_stale_pending_count_is_reset(void **state)
+{
+	run(&SYN());
+	run(&SYNACK(40000));
+	skel->bss->pending_acks = 7;
+	run(&SYN(.flags = 0x10, .sport = 41000));	/* a pure ACK of another flow, in the window */
+	assert_int_equal(skel->bss->pending_acks, 7);
+	skel->bss->last_synack_ns -= TT_HANDSHAKE_WINDOW_NS + 1;
+	run(&SYN(.flags = 0x10, .sport = 41000));
+	assert_int_equal(skel->bss->pending_acks, 0);
+}
+
 static void test_xdp_passes(void **state)
 {
 	uint8_t buf[1500];
@@ -307,6 +367,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_headers_are_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_tcp_and_data_pass_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fins_close_and_rst_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_handshakes_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pure_ack_needs_a_pending_handshake, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_pending_count_is_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_passes, setup, teardown),
 	};
 
