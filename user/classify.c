@@ -385,7 +385,8 @@ static uint8_t type_class(enum tt_type t)
 }
 
 /* A connection's identity for the join: both endpoints in sorted order, no netns. */
-static void join_key(const struct tt_key *k, struct tt_key *j)
+/* Returns which end of @j is @k's local end: 1 for its s-side, 2 for its d-side. */
+static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
 {
 	bool swap = memcmp(k->saddr, k->daddr, 16) > 0 ||
 		    (!memcmp(k->saddr, k->daddr, 16) && k->sport > k->dport);
@@ -396,6 +397,7 @@ static void join_key(const struct tt_key *k, struct tt_key *j)
 	memcpy(j->daddr, swap ? k->saddr : k->daddr, 16);
 	j->sport = swap ? k->dport : k->sport;
 	j->dport = swap ? k->sport : k->dport;
+	return swap ? 2 : 1;
 }
 
 /*
@@ -436,6 +438,24 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 	}
 	(*f)->last_ns = now;
 	return *f;
+}
+
+/*
+ * Forget a flow as soon as nothing more can come for it, instead of at the
+ * next sweep: the wire saw it open and end, every local socket that opened
+ * has closed, and no row waits on it.  Under a connection storm the table
+ * then holds the connections in flight, not the last seconds' worth, and
+ * stays in cache.  A later connection on the same tuple starts afresh.
+ */
+static void flow_done(struct tt_classifier *c, struct tt_jflow *f, const struct tt_key *j)
+{
+	if (!f->c[CLS_OPEN].wire_seen || !f->c[CLS_END].wire_seen || !f->ends_open ||
+	    (f->ends_open & ~f->ends_closed) || f->timeout_pending)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (f->c[i].wire_row_held || f->c[i].nsock)
+			return;
+	flow_del(c, j);
 }
 
 static double wire_lat(const struct tt_jclass *w, enum tt_type type)
@@ -625,11 +645,16 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 	struct tt_jflow *f;
 	struct tt_jclass *jc;
 	struct tt_held *w;
+	uint8_t side;
 
-	join_key(&h->row.key, &h->jkey);
+	side = join_key(&h->row.key, &h->jkey);
 	f = jflow(c, &h->jkey, h->row.ts_ns);
 	if (!f)
 		return;
+	if (h->cls == CLS_OPEN)
+		f->ends_open |= side;
+	else if (h->cls == CLS_END)
+		f->ends_closed |= side;
 	jc = &f->c[h->cls];
 	jc->sock_seen = true;
 	if (h->cls == CLS_FAIL && f->timeout_pending) {
@@ -653,6 +678,7 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 	}
 	if (jc->wire_seen) {
 		enrich(&h->row, jc);
+		flow_done(c, f, &h->jkey);
 		return;
 	}
 	h->wait_wire = true;
@@ -676,13 +702,16 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 		if (c->wire) {
 			struct tt_key k, j;
 			struct tt_jflow *f;
+			uint8_t side;
 
 			if (tt_key_from_event(e, &k))
 				break;
-			join_key(&k, &j);
+			side = join_key(&k, &j);
 			f = jflow(c, &j, e->ts_ns);
 			if (!f)
 				break;
+			if (e->fact == TT_FACT_PASSIVE_EST)
+				f->ends_open |= side;
 			if (e->fact == TT_FACT_SYN_RETRY) {
 				/* who is behind a SYN the wire may time out */
 				if (e->flags & TT_F_OWNER_KNOWN) {
@@ -934,8 +963,10 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 		}
 	}
 	jc->nsock = 0;
-	if (jc->sock_seen)
+	if (jc->sock_seen) {
+		flow_done(c, f, &j);
 		return tt_cls_flush(c, w->ts_ns, false);
+	}
 
 	/* no socket view partner yet: a wire row that waits to be claimed */
 	wire_row(c, w, wire_type(w), &r);

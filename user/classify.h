@@ -71,6 +71,8 @@ struct tt_jflow {
 	int retry_syns;
 	int retry_ifindex;
 	struct tt_key ikey;		/* the initiator's view of the tuple */
+	uint8_t ends_open;		/* local sockets seen open: 1 the key's s-side, 2 d-side */
+	uint8_t ends_closed;		/* ... and seen closed */
 };
 
 struct tt_classifier {

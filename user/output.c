@@ -13,12 +13,18 @@
 
 enum vkind { V_NULL, V_STR, V_NUM };
 
+/* A value being rendered: always NUL-terminated, and its length known. */
+struct val {
+	char buf[256];
+	size_t len;
+};
+
 struct field {
 	const char *json;	/* JSON key; NULL: table only */
 	const char *head;	/* table heading; NULL: JSON only */
 	int width;		/* table column width; 0: last column */
 	bool wide;		/* table: only in -o wide */
-	enum vkind (*get)(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n);
+	enum vkind (*get)(const struct tt_out *o, const struct tt_row *r, struct val *v);
 };
 
 static const char *const errno_names[] = {
@@ -159,7 +165,7 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 }
 
 /* Decimal without printf: the output path runs once per event. */
-static enum vkind v_int(char *buf, size_t n, long long v)
+static size_t fmt_int(char *buf, size_t n, long long v)
 {
 	char tmp[24];
 	size_t i = sizeof(tmp), len;
@@ -176,16 +182,28 @@ static enum vkind v_int(char *buf, size_t n, long long v)
 		len = n - 1;
 	memcpy(buf, tmp + i, len);
 	buf[len] = '\0';
+	return len;
+}
+
+static enum vkind v_int(struct val *v, long long x)
+{
+	v->len = fmt_int(v->buf, sizeof(v->buf), x);
 	return V_NUM;
 }
 
-/* A string value; n > 0.  The per-event paths stay clear of printf's parsing. */
-static enum vkind v_str(char *buf, size_t n, const char *s)
+/* A string value.  The per-event paths stay clear of printf's parsing. */
+static size_t copy_str(char *buf, size_t n, const char *s)
 {
 	size_t len = strnlen(s, n - 1);
 
 	memcpy(buf, s, len);
 	buf[len] = '\0';
+	return len;
+}
+
+static enum vkind v_str(struct val *v, const char *s)
+{
+	v->len = copy_str(v->buf, sizeof(v->buf), s);
 	return V_STR;
 }
 
@@ -199,7 +217,8 @@ static char *put_u8(char *p, unsigned int v)
 	return p;
 }
 
-static void fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
+/* Returns the length written. */
+static size_t fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
 {
 	const uint8_t *a = local ? k->saddr : k->daddr;
 
@@ -211,70 +230,70 @@ static void fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
 			p = put_u8(p, a[i]);
 			*p++ = i < 3 ? '.' : '\0';
 		}
-		return;
+		return p - 1 - out;
 	}
 	if (!inet_ntop(k->family, a, out, len))
-		v_str(out, len, "?");
+		return copy_str(out, len, "?");
+	return strlen(out);
 }
 
-void tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
+size_t tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
 {
 	static const uint8_t zero[16];
 	uint16_t port = local ? k->sport : k->dport;
 	bool v6 = k->family == AF_INET6;
 	char a[INET6_ADDRSTRLEN], p[8];
-	size_t pos = 0;
+	size_t pos = 0, alen, plen;
 
 	if (!len)
-		return;
+		return 0;
 	out[0] = '\0';
 	/* A socket that never got a local address (connect() failed early). */
 	if (local && !port && !memcmp(k->saddr, zero, 16)) {
 		put(out, len, &pos, "-", 1);
-		return;
+		return pos;
 	}
-	fmt_addr(k, local, a, sizeof(a));
-	v_int(p, sizeof(p), port);
+	alen = fmt_addr(k, local, a, sizeof(a));
+	plen = fmt_int(p, sizeof(p), port);
 	put(out, len, &pos, "[", v6);
-	put(out, len, &pos, a, strlen(a));
+	put(out, len, &pos, a, alen);
 	put(out, len, &pos, "]:", v6 ? 2 : 0);
 	put(out, len, &pos, ":", !v6);
-	put(out, len, &pos, p, strlen(p));
+	put(out, len, &pos, p, plen);
+	return pos;
 }
 
 /* Fixed point with @decimals digits, rounded half up (values are never negative). */
-static enum vkind v_fixed(char *buf, size_t n, double v, int decimals)
+static enum vkind v_fixed(struct val *v, double x, int decimals)
 {
-	unsigned long long scale = decimals == 1 ? 10 : 1000, x;
+	unsigned long long scale = decimals == 1 ? 10 : 1000, u;
 	size_t len;
 
 	/* beyond any real duration, infinite or NaN: saturate, never a UB cast */
-	if (!(v < 1e15))
-		v = 1e15 - 1;
-	x = (unsigned long long)(v * scale + 0.5);
+	if (!(x < 1e15))
+		x = 1e15 - 1;
+	u = (unsigned long long)(x * scale + 0.5);
 
-	v_int(buf, n, x / scale);
-	len = strlen(buf);
-	if (len + decimals + 2 > n)
-		return V_NUM;
-	buf[len++] = '.';
+	len = fmt_int(v->buf, sizeof(v->buf), u / scale);
+	v->buf[len++] = '.';
 	for (unsigned long long d = scale / 10; d; d /= 10)
-		buf[len++] = '0' + (x % scale) / d % 10;
-	buf[len] = '\0';
+		v->buf[len++] = '0' + (u % scale) / d % 10;
+	v->buf[len] = '\0';
+	v->len = len;
 	return V_NUM;
 }
 
-static enum vkind v_ms(double ms, char *buf, size_t n, bool table)
+static enum vkind v_ms(double ms, struct val *v, bool table)
 {
 	if (ms < 0)
 		return V_NULL;
 	/* the table rounds like the seed example; JSON keeps microseconds */
 	if (table)
-		return v_fixed(buf, n, ms, ms >= 1 || ms == 0 ? 1 : 3);
-	return v_fixed(buf, n, ms, 3);
+		return v_fixed(v, ms, ms >= 1 || ms == 0 ? 1 : 3);
+	return v_fixed(v, ms, 3);
 }
 
-static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	/* unsigned: a corrupt timestamp wraps instead of overflowing */
 	uint64_t real = r->ts_ns + (uint64_t)o->mono_to_real_ns;
@@ -285,8 +304,8 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 	static __thread enum tt_format cached_fmt;
 	static __thread bool cached_utc;
 	static __thread char cached[32];
+	static __thread size_t cached_len;
 	char us[8];
-	size_t len;
 
 	/* converting the second is the costly part: do it once per second */
 	if (sec != cached_sec || cached_fmt != o->format || cached_utc != o->utc) {
@@ -296,143 +315,144 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, char *b
 			ok = localtime_r(&sec, &tm);
 		if (!ok)
 			memset(&tm, 0, sizeof(tm));
-		strftime(cached, sizeof(cached),
-			 o->format == TT_FMT_JSON ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+		cached_len = strftime(cached, sizeof(cached),
+				      o->format == TT_FMT_JSON ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S",
+				      &tm);
+		if (!cached_len)	/* the contents are undefined then */
+			cached[0] = '\0';
 		cached_sec = sec;
 		cached_fmt = o->format;
 		cached_utc = o->utc;
 	}
-	if (o->format != TT_FMT_JSON) {
-		return v_str(buf, n, cached);
-	}
+	memcpy(v->buf, cached, cached_len + 1);
+	v->len = cached_len;
+	if (o->format != TT_FMT_JSON)
+		return V_STR;
 	/* "<second>.<microseconds>Z" */
-	v_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
+	fmt_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
 	us[0] = '.';
-	v_str(buf, n, cached);
-	len = strlen(buf);
-	if (len + 9 < n) {
-		memcpy(buf + len, us, 7);
-		memcpy(buf + len + 7, "Z", 2);
-	}
+	memcpy(v->buf + v->len, us, 7);
+	memcpy(v->buf + v->len + 7, "Z", 2);
+	v->len += 8;
 	return V_STR;
 }
 
-static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_str(buf, n, tt_type_name(r->type));
+	return v_str(v, tt_type_name(r->type));
 }
 
-static enum vkind f_pid(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_pid(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->pid < 0 ? V_NULL : v_int(buf, n, r->pid);
+	return r->pid < 0 ? V_NULL : v_int(v, r->pid);
 }
 
-static enum vkind f_comm(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_comm(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	if (r->pid < 0 || !r->comm[0])
 		return V_NULL;
 	if (o->format == TT_FMT_JSON)
-		tt_escape_json(r->comm, sizeof(r->comm), buf, n);
+		v->len = tt_escape_json(r->comm, sizeof(r->comm), v->buf, sizeof(v->buf));
 	else
-		tt_escape_table(r->comm, sizeof(r->comm), buf, n);
+		v->len = tt_escape_table(r->comm, sizeof(r->comm), v->buf, sizeof(v->buf));
 	return V_STR;
 }
 
-static enum vkind f_src(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_src(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	tt_fmt_endpoint(&r->key, true, buf, n);
+	v->len = tt_fmt_endpoint(&r->key, true, v->buf, sizeof(v->buf));
 	return V_STR;
 }
 
-static enum vkind f_dst(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_dst(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	tt_fmt_endpoint(&r->key, false, buf, n);
+	v->len = tt_fmt_endpoint(&r->key, false, v->buf, sizeof(v->buf));
 	return V_STR;
 }
 
-static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_str(buf, n, r->key.family == AF_INET6 ? "ipv6" : "ipv4");
+	return v_str(v, r->key.family == AF_INET6 ? "ipv6" : "ipv4");
 }
 
-static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	fmt_addr(&r->key, true, buf, n);
+	v->len = fmt_addr(&r->key, true, v->buf, sizeof(v->buf));
 	return V_STR;
 }
 
-static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	fmt_addr(&r->key, false, buf, n);
+	v->len = fmt_addr(&r->key, false, v->buf, sizeof(v->buf));
 	return V_STR;
 }
 
-static enum vkind f_sport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_sport(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_int(buf, n, r->key.sport);
+	return v_int(v, r->key.sport);
 }
 
-static enum vkind f_dport(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_dport(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_int(buf, n, r->key.dport);
+	return v_int(v, r->key.dport);
 }
 
-static enum vkind f_lat(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_lat(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_ms(r->lat_ms, buf, n, o->format != TT_FMT_JSON);
+	return v_ms(r->lat_ms, v, o->format != TT_FMT_JSON);
 }
 
-static enum vkind f_syns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_syns(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->syns ? v_int(buf, n, r->syns) : V_NULL;
+	return r->syns ? v_int(v, r->syns) : V_NULL;
 }
 
-static enum vkind f_dur(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_dur(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_ms(r->dur_ms, buf, n, o->format != TT_FMT_JSON);
+	return v_ms(r->dur_ms, v, o->format != TT_FMT_JSON);
 }
 
-static enum vkind f_wait(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_wait(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return v_ms(r->wait_ms, buf, n, o->format != TT_FMT_JSON);
+	return v_ms(r->wait_ms, v, o->format != TT_FMT_JSON);
 }
 
-static enum vkind f_tx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_tx(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->bytes_sent < 0 ? V_NULL : v_int(buf, n, r->bytes_sent);
+	return r->bytes_sent < 0 ? V_NULL : v_int(v, r->bytes_sent);
 }
 
-static enum vkind f_rx(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_rx(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->bytes_recv < 0 ? V_NULL : v_int(buf, n, r->bytes_recv);
+	return r->bytes_recv < 0 ? V_NULL : v_int(v, r->bytes_recv);
 }
 
-static enum vkind f_netns(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_netns(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->key.netns ? v_int(buf, n, r->key.netns) : V_NULL;
+	return r->key.netns ? v_int(v, r->key.netns) : V_NULL;
 }
 
-static enum vkind f_reason(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_reason(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	if (!r->reason)
 		return V_NULL;
-	return v_str(buf, n, r->reason);
+	return v_str(v, r->reason);
 }
 
-static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	const char *name = tt_errno_name(r->err);
 
 	if (!r->err)
 		return V_NULL;
 	if (name)
-		v_str(buf, n, name);
+		v_str(v, name);
 	else
-		v_int(buf, n, r->err);
+		v_int(v, r->err);
 	return V_STR;
 }
 
-static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	static const struct {
 		const char *reason, *rst;
@@ -445,56 +465,54 @@ static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, char *bu
 		return V_NULL;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (!strcmp(r->reason, map[i].reason)) {
-			return v_str(buf, n, map[i].rst);
+			return v_str(v, map[i].rst);
 		}
 	}
 	return V_NULL;
 }
 
-static enum vkind f_view(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_view(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	bool wire = r->views & TT_VIEW_WIRE, sock = (r->views & TT_VIEW_SOCK) || !r->views;
 
-	return v_str(buf, n, wire && sock ? "both" : wire ? "wire" : "sock");
+	return v_str(v, wire && sock ? "both" : wire ? "wire" : "sock");
 }
 
-static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	if (!r->ifindex)
 		return V_NULL;
 	for (int i = 0; i < o->nifnames; i++) {
 		if (o->ifnames[i].ifindex == r->ifindex) {
-			return v_str(buf, n, o->ifnames[i].name);
+			return v_str(v, o->ifnames[i].name);
 		}
 	}
-	snprintf(buf, n, "if%d", r->ifindex);
+	v_str(v, "if");
+	v->len += fmt_int(v->buf + v->len, sizeof(v->buf) - v->len, r->ifindex);
 	return V_STR;
 }
 
-static enum vkind f_wire_lat(const struct tt_out *o, const struct tt_row *r, char *buf,
-			     size_t n)
+static enum vkind f_wire_lat(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->views & TT_VIEW_WIRE ? v_ms(r->wire_lat_ms, buf, n, false) : V_NULL;
+	return r->views & TT_VIEW_WIRE ? v_ms(r->wire_lat_ms, v, false) : V_NULL;
 }
 
-static enum vkind f_sock_lat(const struct tt_out *o, const struct tt_row *r, char *buf,
-			     size_t n)
+static enum vkind f_sock_lat(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return (r->views & TT_VIEW_SOCK) || !r->views ? v_ms(r->sock_lat_ms, buf, n, false)
+	return (r->views & TT_VIEW_SOCK) || !r->views ? v_ms(r->sock_lat_ms, v, false)
 						       : V_NULL;
 }
 
-static enum vkind f_wire_syns(const struct tt_out *o, const struct tt_row *r, char *buf,
-			      size_t n)
+static enum vkind f_wire_syns(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	return r->wire_syns ? v_int(buf, n, r->wire_syns) : V_NULL;
+	return r->wire_syns ? v_int(v, r->wire_syns) : V_NULL;
 }
 
-static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, char *buf, size_t n)
+static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
 	if (!r->hook)
 		return V_NULL;
-	return v_str(buf, n, r->hook);
+	return v_str(v, r->hook);
 }
 
 static const struct field fields[] = {
@@ -606,7 +624,7 @@ int tt_out_header(struct tt_out *o)
 
 int tt_out_row(struct tt_out *o, const struct tt_row *r)
 {
-	char buf[256];
+	struct val v;
 
 	if (o->format == TT_FMT_JSON) {
 		char line[4096];
@@ -618,7 +636,7 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 
 			if (!fields[i].json)
 				continue;
-			k = fields[i].get(o, r, buf, sizeof(buf));
+			k = fields[i].get(o, r, &v);
 			/* a value that is unknown or does not apply is left out */
 			if (k == V_NULL)
 				continue;
@@ -629,10 +647,10 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 				put(line, sizeof(line), &pos, json_keys[i] + 1, json_key_len[i] - 1);
 			if (k == V_STR) {
 				put(line, sizeof(line), &pos, "\"", 1);
-				put(line, sizeof(line), &pos, buf, strlen(buf));
+				put(line, sizeof(line), &pos, v.buf, v.len);
 				put(line, sizeof(line), &pos, "\"", 1);
 			} else {
-				put(line, sizeof(line), &pos, buf, strlen(buf));
+				put(line, sizeof(line), &pos, v.buf, v.len);
 			}
 		}
 		put(line, sizeof(line), &pos, "}\n", 2);
@@ -645,12 +663,12 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (!in_table(o, &fields[i]))
 			continue;
-		if (fields[i].get(o, r, buf, sizeof(buf)) == V_NULL)
-			strcpy(buf, "-");
+		if (fields[i].get(o, r, &v) == V_NULL)
+			v_str(&v, "-");
 		if (i == last)
-			fprintf(o->f, "%s\n", buf);
+			fprintf(o->f, "%s\n", v.buf);
 		else
-			fprintf(o->f, "%-*s ", fields[i].width, buf);
+			fprintf(o->f, "%-*s ", fields[i].width, v.buf);
 	}
 	return check(o);
 }
@@ -659,14 +677,14 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 {
 	if (o->format == TT_FMT_JSON) {
 		struct tt_row r = { .ts_ns = s->ts_ns };
-		char t[64];
+		struct val t;
 
-		f_time(o, &r, t, sizeof(t));
+		f_time(o, &r, &t);
 		fprintf(o->f,
 			"{\"type\":\"SUMMARY\",\"time\":\"%s\",\"active\":%llu,\"opened\":%llu,"
 			"\"failed\":%llu,\"conn_rate\":%.3f,"
 			"\"failure_pct\":%.3f,\"lost\":%llu,\"untracked\":%llu,\"truncated\":%llu",
-			t, (unsigned long long)s->active, (unsigned long long)s->opened,
+			t.buf, (unsigned long long)s->active, (unsigned long long)s->opened,
 			(unsigned long long)s->failed, s->conn_rate, s->failure_pct,
 			(unsigned long long)s->lost, (unsigned long long)s->untracked,
 			(unsigned long long)s->truncated);

@@ -414,6 +414,73 @@ static void test_wire_timeout_reported_once(void **state)
 	assert_int_equal(f->sink.n, 1);
 }
 
+/* the server's end of the connection ev() builds from the client's */
+static struct tt_event server_ev(uint8_t fact, uint64_t ts_ms)
+{
+	struct tt_event e = ev(fact, 80, ts_ms);
+
+	e.dport = 40000;
+	memcpy(e.saddr, (uint8_t[]){ 10, 0, 0, 2 }, 4);
+	memcpy(e.daddr, (uint8_t[]){ 10, 0, 0, 1 }, 4);
+	e.flags |= TT_F_PASSIVE;
+	return e;
+}
+
+/*
+ * Both ends on this host, and the wire: the joiner forgets the flow once the
+ * last socket has closed, and a new connection on the same tuple gets
+ * nothing of the old one's wire facts.
+ */
+static void test_finished_flow_is_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e;
+	struct tt_wire_event w;
+
+	tt_cls_enable_wire(&f->cls, 3, NULL, 0);
+	e = ev(TT_FACT_ACTIVE_EST, 40000, 1000);
+	e.start_ns = 1000 * MS;
+	e.est_ns = 1001 * MS;
+	tt_cls_feed(&f->cls, &e);
+	e = server_ev(TT_FACT_PASSIVE_EST, 1001);
+	tt_cls_feed(&f->cls, &e);
+	w = wev(TT_WFACT_HANDSHAKE, 1, 1001);
+	w.synack_ns = 1000 * MS + 500000;
+	w.ack_ns = 1001 * MS;
+	tt_cls_feed_wire(&f->cls, &w);
+	e = server_ev(TT_FACT_ACCEPTED, 1002);
+	e.flags |= TT_F_ACCEPTED;
+	e.est_ns = 1001 * MS;
+	tt_cls_feed(&f->cls, &e);
+	e = closed(40000, 1100, TCP_FIN_WAIT2, 0);
+	e.flags |= TT_F_FIN_RCVD;
+	tt_cls_feed(&f->cls, &e);
+	w = wev(TT_WFACT_CLOSE, 1, 1101);
+	tt_cls_feed_wire(&f->cls, &w);
+	assert_int_equal(f->cls.flows.count, 1);	/* the server's socket is still open */
+	e = server_ev(TT_FACT_CLOSED, 1102);
+	e.oldstate = TCP_LAST_ACK;
+	tt_cls_feed(&f->cls, &e);
+	assert_int_equal(f->cls.flows.count, 0);
+	tt_cls_flush(&f->cls, 1102 * MS, true);
+	assert_int_equal(f->sink.n, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(f->sink.rows[i].views, TT_VIEW_SOCK | TT_VIEW_WIRE);
+	assert_true(f->sink.rows[0].wire_lat_ms > 0.49 && f->sink.rows[0].wire_lat_ms < 0.51);
+
+	/* the tuple reused: this CONNECT waits for its own handshake, then goes out alone */
+	e = ev(TT_FACT_ACTIVE_EST, 40000, 1200);
+	e.start_ns = 1199 * MS;
+	e.est_ns = 1200 * MS;
+	tt_cls_feed(&f->cls, &e);
+	tt_cls_flush(&f->cls, 1200 * MS, false);
+	assert_int_equal(f->sink.n, 4);
+	tt_cls_flush(&f->cls, 1200 * MS + TT_JOIN_NS, false);
+	assert_int_equal(f->sink.n, 5);
+	assert_int_equal(f->sink.rows[4].type, TT_CONNECT);
+	assert_int_equal(f->sink.rows[4].views, TT_VIEW_SOCK);
+}
+
 static void test_summary_math(void **state)
 {
 	struct tt_counts n = { 0 };
@@ -464,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_and_netns_filters_apply_to_seed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_timeout_reported_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finished_flow_is_forgotten, setup, teardown),
 		cmocka_unit_test(test_summary_math),
 		cmocka_unit_test_setup_teardown(test_stop_on_output_error, setup, teardown),
 	};
