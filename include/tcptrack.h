@@ -66,8 +66,13 @@ enum tt_accept_hook {
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
 #define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid (kernel only) */
 #define TT_F_COUNTED		(1u << 6)	/* counted, not reported, as open (kernel only) */
-#define TT_F_FIN_RCVD		(1u << 7)	/* CLOSED from FIN_WAIT1/2 after the peer's FIN:
-						 * TIME_WAIT took over; no RST follows */
+
+/* CLOSED: whether this host may send an RST just after (docs/classification.md) */
+enum tt_close_how {
+	TT_CLOSE_MAYBE_ABORT = 0,	/* an abort's RST may follow: user space holds the row */
+	TT_CLOSE_TIME_WAIT,		/* the peer's FIN was in: a timewait sock took over */
+	TT_CLOSE_ORPHAN,		/* no owner left: an RST would leave in the same call */
+};
 
 struct tt_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the fact */
@@ -87,7 +92,8 @@ struct tt_event {
 	__u8 oldstate;		/* TCP_* before the transition (CLOSED) */
 	__u8 flags;		/* TT_F_* */
 	__u8 hook;		/* enum tt_accept_hook (ACCEPTED) */
-	__u8 pad[2];
+	__u8 close_how;		/* enum tt_close_how (CLOSED) */
+	__u8 pad;
 	__u8 saddr[16];		/* local; IPv4 in the first 4 bytes */
 	__u8 daddr[16];		/* remote */
 	char comm[TT_COMM_LEN];

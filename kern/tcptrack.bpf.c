@@ -229,17 +229,18 @@ static __always_inline struct tt_event *ev_reserve(void)
 
 /* The fact, and what the socket map knows of its owner; then submit. */
 static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldstate,
-				      const struct tt_sock *ts, __u8 hook, __u8 xflags)
+				      const struct tt_sock *ts, __u8 hook, __u8 close_how)
 {
 	e->ts_ns = bpf_ktime_get_ns();
 	e->fact = fact;
 	e->oldstate = oldstate;
 	e->hook = hook;
+	e->close_how = close_how;
 	if (ts) {
 		e->start_ns = ts->start_ns;
 		e->est_ns = ts->est_ns;
 		e->pid = ts->pid;
-		e->flags = ts->flags | xflags;
+		e->flags = ts->flags;
 		__builtin_memcpy(e->comm, ts->comm, sizeof(e->comm));
 		/* The handshake RTT sample, not whatever srtt became later. */
 		if (ts->hs_srtt_us)
@@ -248,7 +249,7 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 		e->start_ns = 0;
 		e->est_ns = 0;
 		e->pid = 0;
-		e->flags = xflags;
+		e->flags = 0;
 		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	}
 	submit(e, sizeof(*e));
@@ -256,7 +257,7 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 
 /* From a tp_btf program: @tp from bpf_skc_to_tcp_sock(). */
 static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
-				     const struct tt_sock *ts, __u8 hook, __u8 xflags)
+				     const struct tt_sock *ts, __u8 hook, __u8 close_how)
 {
 	struct tt_event *e = ev_reserve();
 
@@ -268,7 +269,7 @@ static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 
 		return;
 	}
 	load_stats(e, tp);
-	ev_finish(e, fact, oldstate, ts, hook, xflags);
+	ev_finish(e, fact, oldstate, ts, hook, close_how);
 }
 
 /* From a program that has only the socket's address. */
@@ -290,19 +291,27 @@ static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate
 
 /*
  * An orderly-looking CLOSE may be an abort whose RST leaves just after it, so
- * user space holds it for a moment.  Not this one: in FIN_WAIT1/2 with the
- * peer's FIN in (tcp_fin() sets SOCK_DONE, then tcp_time_wait() ends the
- * socket), a timewait sock has taken over, and an abort could only have
- * come before the peer's FIN.
+ * user space holds it for a moment.  Two cases say more:
+ * - in FIN_WAIT1/2 with the peer's FIN in (tcp_fin() sets SOCK_DONE, then
+ *   tcp_time_wait() ends the socket), a timewait sock has taken over, and an
+ *   abort could only have come before the peer's FIN: nothing follows;
+ * - an orphan (SOCK_DEAD: close() has returned) that ends with an RST sends
+ *   it in the same call that closed it (data after close() in
+ *   tcp_rcv_state_process(), TCP_LINGER2 < 0 in __tcp_close()); timer aborts
+ *   send it before.  Its commonest CLOSE, FIN_WAIT2 handed to a timewait
+ *   sock when the peer ACKs our FIN, sends nothing.  A short hold will do.
  */
-static __always_inline __u8 close_flags(const struct tcp_sock *tp, int oldstate)
+static __always_inline __u8 close_how(const struct tcp_sock *tp, int oldstate)
 {
 	unsigned long done = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE);
+	unsigned long dead = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DEAD);
+	unsigned long flags = tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags;
 
-	if ((oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2) &&
-	    (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & done))
-		return TT_F_FIN_RCVD;
-	return 0;
+	if ((oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2) && (flags & done))
+		return TT_CLOSE_TIME_WAIT;
+	if (flags & dead)
+		return TT_CLOSE_ORPHAN;
+	return TT_CLOSE_MAYBE_ABORT;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -453,7 +462,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 				break;
 			}
 		}
-		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE, close_flags(tp, oldstate));
+		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE, close_how(tp, oldstate));
 		if (ts)
 			sock_drop(key);
 		break;

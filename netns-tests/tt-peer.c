@@ -3,10 +3,14 @@
  * tt-peer: the client and server the netns scenarios run, so that every
  * event has a known PID, command name and behaviour.
  *
- *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst] [-N NAME]
- *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-N NAME]
+ *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst|first|linger2] [-N NAME]
+ *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-w MS] [-N NAME]
  *
+ * Server modes: fin reads to the end and closes; rst aborts (SO_LINGER 0);
+ * first reads once and closes first; linger2 reads once, sends its FIN, and
+ * closes in FIN_WAIT2 with TCP_LINGER2 -1 (an abort after close()).
  * -H keeps the connection open (no shutdown) until the peer closes it.
+ * -w keeps it open MS more after the peer's FIN, then writes a byte.
  *
  * The server prints "ready <pid>" once listening; the client prints
  * "<pid> ok" or "<pid> <errno name>" and exits 0 only on success.
@@ -16,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +90,22 @@ static int server(const struct sockaddr_storage *ss, socklen_t len, int count, c
 
 			/* an abort: close() with SO_LINGER 0 sends RST */
 			setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		} else if (!strcmp(mode, "first")) {
+			/* the server closes first: an orphan handed to a FIN_WAIT2 timewait */
+			if (read(c, buf, sizeof(buf)) < 0)
+				perror("tt-peer read");
+		} else if (!strcmp(mode, "linger2")) {
+			int off = -1;
+
+			/*
+			 * An orphan's abort: in FIN_WAIT2 with TCP_LINGER2 < 0,
+			 * close() moves it to CLOSE and then sends an RST.
+			 */
+			if (read(c, buf, sizeof(buf)) < 0)
+				perror("tt-peer read");
+			shutdown(c, SHUT_WR);
+			usleep(200 * 1000);	/* the peer ACKs the FIN: FIN_WAIT2 */
+			setsockopt(c, IPPROTO_TCP, TCP_LINGER2, &off, sizeof(off));
 		} else {
 			while (read(c, buf, sizeof(buf)) > 0)
 				;
@@ -96,7 +117,7 @@ static int server(const struct sockaddr_storage *ss, socklen_t len, int count, c
 }
 
 static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, int bytes,
-		  int hold)
+		  int hold, int linger_ms)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM, 0), err = 0;
 	socklen_t elen = sizeof(err);
@@ -148,6 +169,12 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 			break;
 		}
 	}
+	if (linger_ms) {
+		/* keep our end open after the peer's FIN; report what ended it */
+		usleep(linger_ms * 1000);
+		if (!err && send(fd, "", 1, MSG_NOSIGNAL) < 0)
+			err = errno;
+	}
 	close(fd);
 	printf("%d %s\n", getpid(), err ? ename(err) : "ok");
 	return err ? 1 : 0;
@@ -156,7 +183,7 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 int main(int argc, char **argv)
 {
 	const char *mode = "fin", *name = NULL;
-	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, opt;
+	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, linger_ms = 0, opt;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -165,7 +192,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 4;
-	while ((opt = getopt(argc, argv, "n:m:t:s:HN:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:HN:w:")) != -1) {
 		switch (opt) {
 		case 'n': count = atoi(optarg); break;
 		case 'm': mode = optarg; break;
@@ -173,6 +200,7 @@ int main(int argc, char **argv)
 		case 's': bytes = atoi(optarg); break;
 		case 'H': hold = 1; break;
 		case 'N': name = optarg; break;
+		case 'w': linger_ms = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -182,5 +210,5 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "server"))
 		return server(&ss, len, count, mode);
-	return client(&ss, len, timeout_ms, bytes, hold);
+	return client(&ss, len, timeout_ms, bytes, hold, linger_ms);
 }

@@ -753,9 +753,10 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	/* An orderly-looking close of an established socket may be an abort whose RST follows. */
 	if (r.type == TT_CLOSE && e->err == 0 && e->oldstate != TCP_SYN_SENT &&
 	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING &&
-	    !(e->flags & TT_F_FIN_RCVD)) {
+	    e->close_how != TT_CLOSE_TIME_WAIT) {
 		h->wait_rst = true;
-		h->deadline = r.ts_ns + TT_HOLD_NS;
+		h->deadline = r.ts_ns + (e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS
+									 : TT_HOLD_NS);
 		for (size_t i = 0; i < c->nrst; i++) {
 			if (key_eq(&c->rst[i].key, &r.key)) {
 				to_rst_sent(&h->row);

@@ -18,6 +18,7 @@
  * for tens of milliseconds.
  */
 #define TT_HOLD_NS	(100 * 1000 * 1000ull)
+#define TT_HOLD_ORPHAN_NS (10 * 1000 * 1000ull)	/* TT_CLOSE_ORPHAN: the RST comes at once */
 #define TT_JOIN_NS	(200 * 1000 * 1000ull)
 #define TT_QUEUE_MAX	65536
 #define TT_RST_PENDING	256

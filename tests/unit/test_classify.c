@@ -189,11 +189,38 @@ static void test_close_into_time_wait_is_not_held(void **state)
 	struct fixture *f = *state;
 	struct tt_event e = closed(7150, 50, TCP_FIN_WAIT2, 0);
 
-	e.flags |= TT_F_FIN_RCVD;
+	e.close_how = TT_CLOSE_TIME_WAIT;
 	tt_cls_feed(&f->cls, &e);
 	assert_int_equal(f->sink.n, 1);
 	assert_int_equal(f->sink.rows[0].type, TT_CLOSE);
 	assert_string_equal(f->sink.rows[0].reason, "fin");
+}
+
+/*
+ * An orphan's CLOSE is held only briefly: the rows behind it are not kept
+ * waiting 100 ms.  Its RST, when there is one, still makes it a RESET.
+ */
+static void test_orphan_close_is_held_briefly(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e = closed(7160, 50, TCP_FIN_WAIT2, 0);
+	struct tt_event rst = ev(TT_FACT_RST_SENT, 7161, 50);
+
+	e.close_how = TT_CLOSE_ORPHAN;
+	tt_cls_feed(&f->cls, &e);
+	assert_int_equal(f->sink.n, 0);
+	tt_cls_flush(&f->cls, 50 * MS + TT_HOLD_ORPHAN_NS, false);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.rows[0].type, TT_CLOSE);
+
+	e = closed(7161, 60, TCP_FIN_WAIT2, 0);
+	e.close_how = TT_CLOSE_ORPHAN;
+	tt_cls_feed(&f->cls, &e);
+	rst.ts_ns = 60 * MS + 20000;
+	tt_cls_feed(&f->cls, &rst);
+	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.rows[1].type, TT_RESET);
+	assert_string_equal(f->sink.rows[1].reason, "rst-sent");
 }
 
 static void test_abort_then_rst_is_reset_sent(void **state)
@@ -453,7 +480,7 @@ static void test_finished_flow_is_forgotten(void **state)
 	e.est_ns = 1001 * MS;
 	tt_cls_feed(&f->cls, &e);
 	e = closed(40000, 1100, TCP_FIN_WAIT2, 0);
-	e.flags |= TT_F_FIN_RCVD;
+	e.close_how = TT_CLOSE_TIME_WAIT;
 	tt_cls_feed(&f->cls, &e);
 	w = wev(TT_WFACT_CLOSE, 1, 1101);
 	tt_cls_feed_wire(&f->cls, &w);
@@ -520,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_received, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_is_held_then_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_into_time_wait_is_not_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_close_is_held_briefly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_then_rst_is_reset_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_before_close_is_reset_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rst_for_other_tuple_leaves_close, setup, teardown),
