@@ -567,7 +567,7 @@ static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
 	memset(h, 0, sizeof(*h));
 	h->row = *r;
 	h->seq = c->qseq + c->qlen;
-	h->deadline = r->ts_ns;
+	h->deadline = h->rst_deadline = r->ts_ns;
 	h->cls = type_class(r->type);
 	c->qlen++;
 	return h;
@@ -583,8 +583,13 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 	while (c->qlen) {
 		struct tt_held *h = q_at(c, 0);
 
-		if (!all && !h->dropped && (h->wait_rst || h->wait_wire || h->wire_only) &&
-		    h->deadline > now_ns)
+		/*
+		 * Each wait has its own end: a CLOSE whose wire fact came in
+		 * time waits for an RST no longer than the hold.
+		 */
+		if (!all && !h->dropped &&
+		    ((h->wait_rst && h->rst_deadline > now_ns) ||
+		     ((h->wait_wire || h->wire_only) && h->deadline > now_ns)))
 			break;
 		q_pop(c);
 	}
@@ -682,8 +687,7 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 		return;
 	}
 	h->wait_wire = true;
-	h->deadline = h->row.ts_ns + TT_JOIN_NS > h->deadline ? h->row.ts_ns + TT_JOIN_NS
-							      : h->deadline;
+	h->deadline = h->row.ts_ns + TT_JOIN_NS;
 	if (jc->nsock < 2)
 		jc->sock_seq[jc->nsock++] = h->seq;
 }
@@ -755,8 +759,8 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING &&
 	    e->close_how != TT_CLOSE_TIME_WAIT) {
 		h->wait_rst = true;
-		h->deadline = r.ts_ns + (e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS
-									 : TT_HOLD_NS);
+		h->rst_deadline = r.ts_ns + (e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS
+									     : TT_HOLD_NS);
 		for (size_t i = 0; i < c->nrst; i++) {
 			if (key_eq(&c->rst[i].key, &r.key)) {
 				to_rst_sent(&h->row);

@@ -31,7 +31,8 @@ typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
 struct tt_held {
 	struct tt_row row;
 	uint64_t seq;			/* position in the stream, for the joiner's references */
-	uint64_t deadline;		/* release by then at the latest */
+	uint64_t deadline;		/* wait_wire, wire_only: wait for the other view until then */
+	uint64_t rst_deadline;		/* wait_rst: wait for an RST until then */
 	bool wait_rst;			/* may still become RESET (rst-sent) */
 	bool wait_wire;			/* a socket row waiting for the wire's fact */
 	bool wire_only;			/* a wire row waiting for the socket view to claim it */

@@ -508,6 +508,24 @@ static void test_finished_flow_is_forgotten(void **state)
 	assert_int_equal(f->sink.rows[4].views, TT_VIEW_SOCK);
 }
 
+/* Waiting for the wire does not stretch the wait for an RST: 100 ms, not 200. */
+static void test_joined_close_waits_only_the_rst_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e = closed(40000, 1000, TCP_FIN_WAIT1, 0);
+	struct tt_wire_event w = wev(TT_WFACT_CLOSE, 1, 1001);
+
+	tt_cls_enable_wire(&f->cls, 3, NULL, 0);
+	tt_cls_feed(&f->cls, &e);
+	tt_cls_feed_wire(&f->cls, &w);
+	tt_cls_flush(&f->cls, 1000 * MS + TT_HOLD_NS - 1, false);
+	assert_int_equal(f->sink.n, 0);
+	tt_cls_flush(&f->cls, 1000 * MS + TT_HOLD_NS, false);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.rows[0].type, TT_CLOSE);
+	assert_int_equal(f->sink.rows[0].views, TT_VIEW_SOCK | TT_VIEW_WIRE);
+}
+
 static void test_summary_math(void **state)
 {
 	struct tt_counts n = { 0 };
@@ -560,6 +578,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_payload_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_timeout_reported_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finished_flow_is_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joined_close_waits_only_the_rst_hold, setup,
+						teardown),
 		cmocka_unit_test(test_summary_math),
 		cmocka_unit_test_setup_teardown(test_stop_on_output_error, setup, teardown),
 	};
