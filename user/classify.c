@@ -81,16 +81,19 @@ static int64_t payload_sent(const struct tt_event *e)
 
 static int64_t payload_received(const struct tt_event *e)
 {
-	int64_t n = e->bytes_received;
+	uint64_t n = e->bytes_received;
 
+	/* no real count reaches 2^63: a corrupt record says nothing (and must not overflow) */
+	if (n > INT64_MAX)
+		return 0;
 	/*
 	 * The peer's FIN had arrived in these states.  (FIN_WAIT2 also ends by
 	 * its own timer without one: then RX is one byte short.)
 	 */
-	if (e->oldstate == TCP_CLOSE_WAIT || e->oldstate == TCP_LAST_ACK ||
-	    e->oldstate == TCP_CLOSING || (e->oldstate == TCP_FIN_WAIT2 && !e->err))
+	if (n && (e->oldstate == TCP_CLOSE_WAIT || e->oldstate == TCP_LAST_ACK ||
+		  e->oldstate == TCP_CLOSING || (e->oldstate == TCP_FIN_WAIT2 && !e->err)))
 		n--;
-	return n < 0 ? 0 : n;
+	return n;
 }
 
 /* Failed active opens: the socket left SYN_SENT for CLOSE. */

@@ -407,6 +407,20 @@ static void test_payload_bytes(void **state)
 	assert_int_equal(f->sink.rows[1].bytes_recv, 1000);
 }
 
+/* A corrupt count (fuzz_events found it) is no count, and no overflow. */
+static void test_corrupt_byte_count_is_zero(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e = closed(8302, 1, TCP_LAST_ACK, 0);
+
+	e.flags |= TT_F_PASSIVE;
+	e.bytes_received = 0x8000000000000000ull;
+	tt_cls_feed(&f->cls, &e);
+	tt_cls_flush(&f->cls, 0, true);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.rows[0].bytes_recv, 0);
+}
+
 static struct tt_wire_event wev(uint8_t fact, uint8_t syns, uint64_t ts_ms)
 {
 	struct tt_wire_event w = {
@@ -576,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_comm_filter_and_summary_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_and_netns_filters_apply_to_seed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_byte_count_is_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wire_timeout_reported_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finished_flow_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_joined_close_waits_only_the_rst_hold, setup,
