@@ -458,7 +458,9 @@ static void flow_done(struct tt_classifier *c, struct tt_jflow *f, const struct 
 	for (int i = 0; i < 3; i++)
 		if (f->c[i].wire_row_held || f->c[i].nsock)
 			return;
-	flow_del(c, j);
+	/* the caller holds the flow: no second lookup, as flow_del() would make */
+	free(f);
+	tt_conntab_del(&c->flows, j);
 }
 
 static double wire_lat(const struct tt_jclass *w, enum tt_type type)
