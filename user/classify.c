@@ -285,6 +285,8 @@ void tt_cls_free(struct tt_classifier *c)
 		if (f)
 			free(*f);
 	}
+	while (c->nspare)
+		free(c->spare[--c->nspare]);
 	tt_conntab_free(&c->active);
 	tt_conntab_free(&c->flows);
 	free(c->q);
@@ -408,6 +410,29 @@ static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
  * table of them under a connection storm copied, and page-faulted in, tens of
  * megabytes per doubling.
  */
+/*
+ * Flows come and go at the connection rate: a freed flow is kept for the next
+ * one, still in cache, instead of going back to malloc.
+ */
+static struct tt_jflow *flow_alloc(struct tt_classifier *c)
+{
+	struct tt_jflow *f;
+
+	if (!c->nspare)
+		return calloc(1, sizeof(*f));
+	f = c->spare[--c->nspare];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
+{
+	if (c->nspare < TT_SPARE_FLOWS)
+		c->spare[c->nspare++] = f;
+	else
+		free(f);
+}
+
 static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
 	struct tt_jflow **f = tt_conntab_get(&c->flows, j);
@@ -421,7 +446,7 @@ static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 
 	if (!f)
 		return;
-	free(*f);
+	flow_free(c, *f);
 	tt_conntab_del(&c->flows, j);
 }
 
@@ -431,7 +456,7 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 	struct tt_jflow **f = tt_conntab_put(&c->flows, j);
 
 	if (f && !*f) {
-		*f = calloc(1, sizeof(**f));
+		*f = flow_alloc(c);
 		if (!*f)
 			tt_conntab_del(&c->flows, j);
 	}
@@ -459,7 +484,7 @@ static void flow_done(struct tt_classifier *c, struct tt_jflow *f, const struct 
 		if (f->c[i].wire_row_held || f->c[i].nsock)
 			return;
 	/* the caller holds the flow: no second lookup, as flow_del() would make */
-	free(f);
+	flow_free(c, f);
 	tt_conntab_del(&c->flows, j);
 }
 

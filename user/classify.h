@@ -24,6 +24,7 @@
 #define TT_RST_PENDING	256
 #define TT_TIMEOUTS_MAX	4096
 #define TT_MAX_PREFIXES	64
+#define TT_SPARE_FLOWS	256	/* freed join flows kept for reuse */
 
 /* Returns < 0 to stop the stream (for example a closed stdout). */
 typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
@@ -105,6 +106,8 @@ struct tt_classifier {
 	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
 	int nprefixes;
 	uint64_t untracked_flows;	/* joiner tables full: joined less, never lost */
+	struct tt_jflow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
+	size_t nspare;
 };
 
 int tt_key_from_event(const struct tt_event *e, struct tt_key *k);

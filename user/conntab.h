@@ -8,11 +8,23 @@
 
 #include "tt.h"
 
+/*
+ * One cache line per slot: a probe reads the hash tag, the key and the value
+ * from the same line.  With them in three arrays, each lookup of the joiner
+ * under a connection storm missed the cache two or three times.
+ */
+struct tt_conntab_slot {
+	uint32_t state;		/* 0 empty, else the key's hash | 1 (conntab.c) */
+	struct tt_key key;
+	uint64_t val;		/* the value, vsize bytes of it */
+	uint64_t pad2;
+};
+
+#define TT_CONNTAB_VAL_MAX sizeof(uint64_t)
+
 struct tt_conntab {
-	struct tt_key *keys;
-	uint32_t *state;	/* 0 empty, else the key's hash | 1 (conntab.c) */
-	uint8_t *vals;		/* cap * vsize bytes, or NULL */
-	size_t vsize;		/* set before first use; 0 = a plain set */
+	struct tt_conntab_slot *slots;
+	size_t vsize;		/* set before first use: 0 = a plain set, at most TT_CONNTAB_VAL_MAX */
 	size_t cap;		/* power of two */
 	size_t count;		/* used */
 };
