@@ -23,21 +23,30 @@
 #define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 
 /*
- * A pure ACK is looked up only while a handshake waits for its final ACK.
- * pending_acks counts flows in TT_WS_SYNACK; last_synack_ns is when the last
- * SYN-ACK passed.  The count is a hint, not a ledger: an LRU eviction or two
- * CPUs finishing the same flow can leave it off by one, so a non-zero count is
- * trusted only within TT_HANDSHAKE_WINDOW_NS of the last SYN-ACK and is reset
- * once that window has passed.  Off by one either way costs lookups for up to
- * a window, never a handshake that completes inside one.
+ * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
+ * in TT_WS_SYNACK are counted in pending[], in the slot of the final ACK they
+ * expect (tt_pending_slot(): its ACK number and ports), so an ACK whose slot
+ * is zero leaves without a lookup.  One global count did this for bulk
+ * transfers, but under a connection storm some handshake is always pending,
+ * and every ACK of every connection went to the flow table.
+ *
+ * A slot's count is a hint, not a ledger: an LRU eviction or two CPUs
+ * finishing the same flow can leave it off by one, so a non-zero count is
+ * trusted only within TT_HANDSHAKE_WINDOW_NS of the slot's last SYN-ACK and
+ * is reset once that window has passed.  Off by one either way costs lookups
+ * for up to a window, never a handshake that completes inside one.
  */
-__u64 last_synack_ns = 0;
-__s64 pending_acks = 0;
+struct tt_pending pending[TT_PENDING_SLOTS] = {};
 
-/* @f leaves TT_WS_SYNACK */
-static __always_inline void handshake_done(void)
+static __always_inline struct tt_pending *pending_slot(__u32 ack, __u16 port_a, __u16 port_b)
 {
-	__sync_fetch_and_add(&pending_acks, -1);
+	return &pending[tt_pending_slot(ack, port_a, port_b) & (TT_PENDING_SLOTS - 1)];
+}
+
+/* @f, of key @k, leaves TT_WS_SYNACK */
+static __always_inline void handshake_done(const struct tt_flow_key *k, const struct tt_flow *f)
+{
+	__sync_fetch_and_add(&pending_slot(f->synack_seq + 1, k->port_lo, k->port_hi)->count, -1);
 }
 
 struct {
@@ -139,7 +148,7 @@ static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key
 		return;
 	}
 	if (f && f->state == TT_WS_SYNACK)
-		handshake_done();	/* replaced before its final ACK */
+		handshake_done(k, f);	/* replaced before its final ACK */
 	/* a new connection, possibly reusing the tuple of an old one */
 	nf.syn_ns = now;
 	nf.syn_seq = p->seq;
@@ -156,16 +165,18 @@ static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_
 				      bool sender_lo, __u64 now)
 {
 	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
+	struct tt_pending *slot;
 
 	if (!f || f->init_is_lo == sender_lo || p->ack != f->syn_seq + 1)
 		return;
 	/* the time before the count, so the reset in handle() cannot undo this one */
-	last_synack_ns = now;
+	slot = pending_slot(p->seq + 1, p->sport, p->dport);
+	slot->last_ns = now;
 	if (f->state == TT_WS_SYN) {
 		f->state = TT_WS_SYNACK;
 		f->synack_ns = now;
 		f->synack_seq = p->seq;
-		__sync_fetch_and_add(&pending_acks, 1);
+		__sync_fetch_and_add(&slot->count, 1);
 	}
 	if (f->synacks < 255)
 		f->synacks++;
@@ -181,7 +192,7 @@ static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key
 		return;
 	f->state = TT_WS_EST;
 	f->ack_ns = now;
-	handshake_done();
+	handshake_done(k, f);
 	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
 }
 
@@ -198,7 +209,7 @@ static __always_inline void finish(const struct tt_flow_key *k, const struct tt_
 	if (bpf_map_delete_elem(&flows, k))
 		return;
 	if (copy.state == TT_WS_SYNACK)
-		handshake_done();
+		handshake_done(k, &copy);
 	count(TT_CNT_FLOW_END);
 	emit(k, &copy, fact, by, dir, now);
 }
@@ -239,7 +250,7 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 	if (f->state == TT_WS_SYNACK) {
 		/* the final ACK was missed (or the FIN carries it) */
 		f->state = TT_WS_EST;
-		handshake_done();
+		handshake_done(k, f);
 	}
 	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
 	if (f->fins & by)
@@ -256,6 +267,7 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)
 {
 	struct tt_flow_key k;
+	struct tt_pending *slot;
 	struct pkt p;
 	bool sender_lo;
 	__s64 pending;
@@ -272,16 +284,17 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 		/* the fast path: data, and pure ACKs unless a handshake may be completing */
 		if (!(p.flags & TH_ACK) || p.payload)
 			return;
-		pending = READ_ONCE(pending_acks);
+		slot = pending_slot(p.ack, p.sport, p.dport);
+		pending = READ_ONCE(slot->count);
 		if (!pending)
 			return;
 		now = bpf_ktime_get_ns();
-		if (now - READ_ONCE(last_synack_ns) > TT_HANDSHAKE_WINDOW_NS) {
+		if (now - READ_ONCE(slot->last_ns) > TT_HANDSHAKE_WINDOW_NS) {
 			/*
 			 * What is still counted is stale: evicted, or miscounted by
 			 * a race.  Only if no SYN-ACK counted itself meanwhile.
 			 */
-			__sync_val_compare_and_swap(&pending_acks, pending, 0);
+			__sync_val_compare_and_swap(&slot->count, pending, 0);
 			return;
 		}
 		if (!wanted(&p))

@@ -289,44 +289,85 @@ static void test_fins_close_and_rst_resets(void **state)
 #define FINAL_ACK(port) ((struct spec){ .flags = 0x10, .seq = 1001, .ack = 5001, .sport = (port), \
 					 .dport = 80 })
 
+/* the count in the slot a final ACK from @port (acknowledging SYN-ACK seq 5000) looks at */
+static struct tt_pending *slot_of(uint32_t ack, uint16_t port)
+{
+	return &skel->bss->pending[tt_pending_slot(ack, port, 80)];
+}
+
+static long long pending_total(void)
+{
+	long long n = 0;
+
+	for (int i = 0; i < TT_PENDING_SLOTS; i++)
+		n += skel->bss->pending[i].count;
+	return n;
+}
+
 /* every way out of "SYN-ACK seen" gives back its count, so bulk ACKs skip the lookup */
 static void test_pending_handshakes_are_counted(void **state)
 {
 	run(&SYN());
-	assert_int_equal(skel->bss->pending_acks, 0);
+	assert_int_equal(pending_total(), 0);
 	run(&SYNACK(40000));
 	run(&SYNACK(40000));	/* retransmitted: still one */
-	assert_int_equal(skel->bss->pending_acks, 1);
+	assert_int_equal(slot_of(5001, 40000)->count, 1);
+	assert_int_equal(pending_total(), 1);
 	run(&FINAL_ACK(40000));
-	assert_int_equal(skel->bss->pending_acks, 0);
+	assert_int_equal(pending_total(), 0);
 
 	run(&SYN(.sport = 40001));
 	run(&SYNACK(40001));
 	run(&(struct spec){ .flags = 0x11, .seq = 1001, .ack = 5001, .sport = 40001, .dport = 80 });
-	assert_int_equal(skel->bss->pending_acks, 0);	/* the FIN carried the final ACK */
+	assert_int_equal(pending_total(), 0);	/* the FIN carried the final ACK */
 
 	run(&SYN(.sport = 40002));
 	run(&SYNACK(40002));
 	run(&(struct spec){ .flags = 0x04, .seq = 1001, .sport = 40002, .dport = 80 });
-	assert_int_equal(skel->bss->pending_acks, 0);
+	assert_int_equal(pending_total(), 0);
 
 	run(&SYN(.sport = 40003));
 	run(&SYNACK(40003));
 	run(&SYN(.sport = 40003, .seq = 9000));		/* the tuple reused */
-	assert_int_equal(skel->bss->pending_acks, 0);
+	assert_int_equal(pending_total(), 0);
 }
 
-/* with nothing pending a pure ACK is not looked at: the count is what gates it */
+/* with nothing pending in its slot a pure ACK is not looked at: the slot gates it */
 static void test_pure_ack_needs_a_pending_handshake(void **state)
 {
 	run(&SYN());
 	run(&SYNACK(40000));
 	nevents = 0;
-	skel->bss->pending_acks = 0;
+	slot_of(5001, 40000)->count = 0;
 	run(&FINAL_ACK(40000));
 	assert_int_equal(nevents, 0);
-	skel->bss->pending_acks = 1;
+	slot_of(5001, 40000)->count = 1;
 	run(&FINAL_ACK(40000));
+	assert_int_equal(nevents, 1);
+	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
+}
+
+/*
+ * Another handshake pending elsewhere does not open the gate: under a
+ * connection storm one always is, and every ACK went to the flow table.
+ */
+static void test_pending_is_counted_per_slot(void **state)
+{
+	uint16_t other = 40001;
+
+	run(&SYN());
+	run(&SYNACK(40000));
+	/* a second flow whose final ACK falls in another slot */
+	while (tt_pending_slot(5001, other, 80) == tt_pending_slot(5001, 40000, 80))
+		other++;
+	run(&SYN(.sport = other));
+	run(&SYNACK(other));
+	assert_int_equal(slot_of(5001, other)->count, 1);
+	nevents = 0;
+	slot_of(5001, 40000)->count = 0;	/* as if miscounted */
+	run(&FINAL_ACK(40000));
+	assert_int_equal(nevents, 0);
+	run(&FINAL_ACK(other));
 	assert_int_equal(nevents, 1);
 	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
 }
@@ -334,14 +375,17 @@ static void test_pure_ack_needs_a_pending_handshake(void **state)
 /* a count left over (an evicted flow) is dropped once no SYN-ACK came for a window */
 static void test_stale_pending_count_is_reset(void **state)
 {
+	struct tt_pending *s = slot_of(0, 41000);	/* where a pure ACK (ack 0) of port 41000 looks */
+
 	run(&SYN());
 	run(&SYNACK(40000));
-	skel->bss->pending_acks = 7;
-	run(&SYN(.flags = 0x10, .sport = 41000));	/* a pure ACK of another flow, in the window */
-	assert_int_equal(skel->bss->pending_acks, 7);
-	skel->bss->last_synack_ns -= TT_HANDSHAKE_WINDOW_NS + 1;
+	s->count = 7;
+	s->last_ns = slot_of(5001, 40000)->last_ns;	/* a SYN-ACK counted there just now */
+	run(&SYN(.flags = 0x10, .sport = 41000));	/* a pure ACK, in the window */
+	assert_int_equal(s->count, 7);
+	s->last_ns -= TT_HANDSHAKE_WINDOW_NS + 1;
 	run(&SYN(.flags = 0x10, .sport = 41000));
-	assert_int_equal(skel->bss->pending_acks, 0);
+	assert_int_equal(s->count, 0);
 }
 
 static void test_xdp_passes(void **state)
@@ -370,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_handshakes_are_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pure_ack_needs_a_pending_handshake, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pending_is_counted_per_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_pending_count_is_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_passes, setup, teardown),
 	};
