@@ -164,17 +164,34 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 	return pos;
 }
 
-/* Decimal without printf: the output path runs once per event. */
+/*
+ * Decimal without printf: the output path runs once per event.  Two digits
+ * per division: it was the reader's largest item in a connection storm.
+ */
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 static size_t fmt_int(char *buf, size_t n, long long v)
 {
 	char tmp[24];
 	size_t i = sizeof(tmp), len;
 	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 
-	do {
-		tmp[--i] = '0' + u % 10;
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		unsigned int r = u % 100;
+
+		u /= 100;
+		i -= 2;
+		memcpy(tmp + i, digit_pairs + 2 * r, 2);
+	}
+	if (u >= 10) {
+		i -= 2;
+		memcpy(tmp + i, digit_pairs + 2 * u, 2);
+	} else {
+		tmp[--i] = '0' + u;
+	}
 	if (v < 0)
 		tmp[--i] = '-';
 	len = sizeof(tmp) - i;

@@ -137,6 +137,34 @@ static void test_json_row(void **state)
 		"\"iface\":\"veth0\",\"reason\":\"rst-sent\",\"rst\":\"sent\",\"wire_syns\":2}\n");
 }
 
+/* Integers as printf would write them, at every number of digits. */
+static void test_integers_at_every_length(void **state)
+{
+	static const long long v[] = { 0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535,
+				       99999, 100000, 1234567, 4026531840ll,
+				       999999999999999999ll, 1000000000000000000ll,
+				       9223372036854775807ll };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		FILE *f;
+		struct tt_out o = open_out(TT_FMT_JSON, &f);
+		struct tt_row r = connect_row();
+		char want[64];
+
+		r.type = TT_CLOSE;
+		r.bytes_sent = v[i];
+		r.pid = v[i] > 2147483647 ? 7 : (int)v[i];
+		tt_out_row(&o, &r);
+		close_out(f);
+		snprintf(want, sizeof(want), "\"bytes_sent\":%lld,", v[i]);
+		assert_non_null(strstr(buf, want));
+		snprintf(want, sizeof(want), "\"pid\":%d,", r.pid);
+		assert_non_null(strstr(buf, want));
+		free(buf);
+		buf = NULL;
+	}
+}
+
 static void test_summary(void **state)
 {
 	FILE *f;
@@ -230,6 +258,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_unknown_process_and_ipv6, teardown),
 		cmocka_unit_test_teardown(test_wide_columns, teardown),
 		cmocka_unit_test_teardown(test_json_row, teardown),
+		cmocka_unit_test_teardown(test_integers_at_every_length, teardown),
 		cmocka_unit_test_teardown(test_summary, teardown),
 		cmocka_unit_test_teardown(test_json_summary, teardown),
 		cmocka_unit_test(test_escape_table),
