@@ -137,9 +137,25 @@ static __always_inline void emit(const struct tt_flow_key *k, const struct tt_fl
 static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key *k,
 				   bool sender_lo, __u8 dir, __u64 now)
 {
-	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
 	struct tt_flow nf = {};
+	struct tt_flow *f;
 
+	nf.syn_ns = now;
+	nf.syn_seq = p->seq;
+	nf.init_is_lo = sender_lo;
+	nf.syns = 1;
+	nf.syn_dir = dir;
+	nf.state = TT_WS_SYN;
+	/*
+	 * Most SYNs start a flow: insert first, and look up only when the tuple
+	 * is already there.  LRU: a flood evicts the oldest; user space counts
+	 * them (started - ended - live).
+	 */
+	if (!bpf_map_update_elem(&flows, k, &nf, BPF_NOEXIST)) {
+		count(TT_CNT_FLOW_NEW);
+		return;
+	}
+	f = bpf_map_lookup_elem(&flows, k);
 	if (f && f->state == TT_WS_SYN && f->init_is_lo == sender_lo && f->syn_seq == p->seq) {
 		/* a retransmission; capped so the u8 cannot wrap */
 		if (f->syns < 255)
@@ -149,14 +165,7 @@ static __always_inline void on_syn(const struct pkt *p, const struct tt_flow_key
 	}
 	if (f && f->state == TT_WS_SYNACK)
 		handshake_done(k, f);	/* replaced before its final ACK */
-	/* a new connection, possibly reusing the tuple of an old one */
-	nf.syn_ns = now;
-	nf.syn_seq = p->seq;
-	nf.init_is_lo = sender_lo;
-	nf.syns = 1;
-	nf.syn_dir = dir;
-	nf.state = TT_WS_SYN;
-	/* LRU: a flood evicts the oldest; user space counts them (started - ended - live) */
+	/* a new connection reusing the tuple of an old one (or the old one just went) */
 	bpf_map_update_elem(&flows, k, &nf, BPF_ANY);
 	count(TT_CNT_FLOW_NEW);
 }
@@ -239,8 +248,9 @@ static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key
 	}
 }
 
+/* no clock argument: only the FIN that ends the flow reads it */
 static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key *k,
-				   bool sender_lo, __u8 dir, __u64 now)
+				   bool sender_lo, __u8 dir)
 {
 	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
 	__u8 by, first;
@@ -261,7 +271,7 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 	if (f->fins != (TT_BY_INITIATOR | TT_BY_RESPONDER))
 		return;
 	first = f->pad[0];
-	finish(k, f, TT_WFACT_CLOSE, first, dir, now);
+	finish(k, f, TT_WFACT_CLOSE, first, dir, bpf_ktime_get_ns());
 }
 
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)
@@ -306,17 +316,16 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 	}
 	if (!wanted(&p))
 		return;
-	now = bpf_ktime_get_ns();
 	load_addrs(&p);
 	sender_lo = make_key(&p, ifindex, &k);
 	if (p.flags & TH_RST)
-		on_rst(&p, &k, sender_lo, dir, now);
+		on_rst(&p, &k, sender_lo, dir, bpf_ktime_get_ns());
 	else if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
-		on_syn(&p, &k, sender_lo, dir, now);
+		on_syn(&p, &k, sender_lo, dir, bpf_ktime_get_ns());
 	else if (p.flags & TH_SYN)
-		on_synack(&p, &k, sender_lo, now);
+		on_synack(&p, &k, sender_lo, bpf_ktime_get_ns());
 	else
-		on_fin(&p, &k, sender_lo, dir, now);
+		on_fin(&p, &k, sender_lo, dir);
 }
 
 SEC("tc")
