@@ -19,26 +19,21 @@
 #define TT_POLL_MS		50		/* ... and it looks at least this often */
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
 #define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
-#define TT_PENDING_SLOTS	4096	/* wire view: slots counting handshakes that wait for their final ACK */
+#define TT_PENDING_SLOTS	2048	/* wire view: slots counting handshakes that wait for their final ACK */
 
 /*
- * Handshakes waiting for their final ACK, counted by what that ACK will carry
- * (kern/wire.bpf.c): its acknowledgement number (the SYN-ACK's sequence number
- * + 1, host order) and the two ports, in either order.
+ * Handshakes waiting for their final ACK are counted by what that ACK will
+ * carry (kern/wire.bpf.c): its acknowledgement number (the SYN-ACK's sequence
+ * number + 1, host order) and the two ports, in either order.
  */
-struct tt_pending {
-	__s64 count;
-	__u64 last_ns;		/* the last SYN-ACK counted here */
-};
-
 static inline __u32 tt_pending_slot(__u32 ack, __u16 port_a, __u16 port_b)
 {
 	__u32 ports = port_a ^ port_b;
 
 	/* multiplicative hashing: the top bits depend on every input bit */
-	return ((ack ^ (ports << 16 | ports)) * 0x9e3779b1u) >> 20;
+	return ((ack ^ (ports << 16 | ports)) * 0x9e3779b1u) >> 21;
 }
-_Static_assert(TT_PENDING_SLOTS == 1u << (32 - 20), "tt_pending_slot() gives 12 bits");
+_Static_assert(TT_PENDING_SLOTS == 1u << (32 - 21), "tt_pending_slot() gives 11 bits");
 
 /*
  * Facts: what the kernel saw, not what it means.  user/classify.c turns them

@@ -24,7 +24,7 @@
 
 /*
  * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
- * in TT_WS_SYNACK are counted in pending[], in the slot of the final ACK they
+ * in TT_WS_SYNACK are counted in pending_count[], in the slot of the final ACK they
  * expect (tt_pending_slot(): its ACK number and ports), so an ACK whose slot
  * is zero leaves without a lookup.  One global count did this for bulk
  * transfers, but under a connection storm some handshake is always pending,
@@ -35,18 +35,23 @@
  * trusted only within TT_HANDSHAKE_WINDOW_NS of the slot's last SYN-ACK and
  * is reset once that window has passed.  Off by one either way costs lookups
  * for up to a window, never a handshake that completes inside one.
+ *
+ * The counts are kept apart from the times, 16 KiB of them: every pure ACK
+ * reads its slot, and a 64 KiB table of both missed the cache on most.
  */
-struct tt_pending pending[TT_PENDING_SLOTS] = {};
+__s64 pending_count[TT_PENDING_SLOTS] = {};
+__u64 pending_ns[TT_PENDING_SLOTS] = {};	/* the last SYN-ACK counted in the slot */
 
-static __always_inline struct tt_pending *pending_slot(__u32 ack, __u16 port_a, __u16 port_b)
+static __always_inline __u32 pending_slot(__u32 ack, __u16 port_a, __u16 port_b)
 {
-	return &pending[tt_pending_slot(ack, port_a, port_b) & (TT_PENDING_SLOTS - 1)];
+	return tt_pending_slot(ack, port_a, port_b) & (TT_PENDING_SLOTS - 1);
 }
 
 /* @f, of key @k, leaves TT_WS_SYNACK */
 static __always_inline void handshake_done(const struct tt_flow_key *k, const struct tt_flow *f)
 {
-	__sync_fetch_and_add(&pending_slot(f->synack_seq + 1, k->port_lo, k->port_hi)->count, -1);
+	__sync_fetch_and_add(&pending_count[pending_slot(f->synack_seq + 1, k->port_lo,
+							  k->port_hi)], -1);
 }
 
 struct {
@@ -174,18 +179,18 @@ static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_
 				      bool sender_lo, __u64 now)
 {
 	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
-	struct tt_pending *slot;
+	__u32 slot;
 
 	if (!f || f->init_is_lo == sender_lo || p->ack != f->syn_seq + 1)
 		return;
 	/* the time before the count, so the reset in handle() cannot undo this one */
 	slot = pending_slot(p->seq + 1, p->sport, p->dport);
-	slot->last_ns = now;
+	pending_ns[slot] = now;
 	if (f->state == TT_WS_SYN) {
 		f->state = TT_WS_SYNACK;
 		f->synack_ns = now;
 		f->synack_seq = p->seq;
-		__sync_fetch_and_add(&slot->count, 1);
+		__sync_fetch_and_add(&pending_count[slot], 1);
 	}
 	if (f->synacks < 255)
 		f->synacks++;
@@ -277,10 +282,10 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)
 {
 	struct tt_flow_key k;
-	struct tt_pending *slot;
 	struct pkt p;
 	bool sender_lo;
 	__s64 pending;
+	__u32 slot;
 	__u64 now;
 	int ret;
 
@@ -295,16 +300,16 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 		if (!(p.flags & TH_ACK) || p.payload)
 			return;
 		slot = pending_slot(p.ack, p.sport, p.dport);
-		pending = READ_ONCE(slot->count);
+		pending = READ_ONCE(pending_count[slot]);
 		if (!pending)
 			return;
 		now = bpf_ktime_get_ns();
-		if (now - READ_ONCE(slot->last_ns) > TT_HANDSHAKE_WINDOW_NS) {
+		if (now - READ_ONCE(pending_ns[slot]) > TT_HANDSHAKE_WINDOW_NS) {
 			/*
 			 * What is still counted is stale: evicted, or miscounted by
 			 * a race.  Only if no SYN-ACK counted itself meanwhile.
 			 */
-			__sync_val_compare_and_swap(&slot->count, pending, 0);
+			__sync_val_compare_and_swap(&pending_count[slot], pending, 0);
 			return;
 		}
 		if (!wanted(&p))

@@ -289,18 +289,21 @@ static void test_fins_close_and_rst_resets(void **state)
 #define FINAL_ACK(port) ((struct spec){ .flags = 0x10, .seq = 1001, .ack = 5001, .sport = (port), \
 					 .dport = 80 })
 
-/* the count in the slot a final ACK from @port (acknowledging SYN-ACK seq 5000) looks at */
-static struct tt_pending *slot_of(uint32_t ack, uint16_t port)
+/* the slot a pure ACK from @port to port 80, acknowledging @ack, looks at */
+static uint32_t slot_of(uint32_t ack, uint16_t port)
 {
-	return &skel->bss->pending[tt_pending_slot(ack, port, 80)];
+	return tt_pending_slot(ack, port, 80);
 }
+
+#define COUNT(ack, port)	(skel->bss->pending_count[slot_of(ack, port)])
+#define SLOT_NS(ack, port)	(skel->bss->pending_ns[slot_of(ack, port)])
 
 static long long pending_total(void)
 {
 	long long n = 0;
 
 	for (int i = 0; i < TT_PENDING_SLOTS; i++)
-		n += skel->bss->pending[i].count;
+		n += skel->bss->pending_count[i];
 	return n;
 }
 
@@ -311,7 +314,7 @@ static void test_pending_handshakes_are_counted(void **state)
 	assert_int_equal(pending_total(), 0);
 	run(&SYNACK(40000));
 	run(&SYNACK(40000));	/* retransmitted: still one */
-	assert_int_equal(slot_of(5001, 40000)->count, 1);
+	assert_int_equal(COUNT(5001, 40000), 1);
 	assert_int_equal(pending_total(), 1);
 	run(&FINAL_ACK(40000));
 	assert_int_equal(pending_total(), 0);
@@ -338,10 +341,10 @@ static void test_pure_ack_needs_a_pending_handshake(void **state)
 	run(&SYN());
 	run(&SYNACK(40000));
 	nevents = 0;
-	slot_of(5001, 40000)->count = 0;
+	COUNT(5001, 40000) = 0;
 	run(&FINAL_ACK(40000));
 	assert_int_equal(nevents, 0);
-	slot_of(5001, 40000)->count = 1;
+	COUNT(5001, 40000) = 1;
 	run(&FINAL_ACK(40000));
 	assert_int_equal(nevents, 1);
 	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
@@ -362,9 +365,9 @@ static void test_pending_is_counted_per_slot(void **state)
 		other++;
 	run(&SYN(.sport = other));
 	run(&SYNACK(other));
-	assert_int_equal(slot_of(5001, other)->count, 1);
+	assert_int_equal(COUNT(5001, other), 1);
 	nevents = 0;
-	slot_of(5001, 40000)->count = 0;	/* as if miscounted */
+	COUNT(5001, 40000) = 0;	/* as if miscounted */
 	run(&FINAL_ACK(40000));
 	assert_int_equal(nevents, 0);
 	run(&FINAL_ACK(other));
@@ -375,17 +378,16 @@ static void test_pending_is_counted_per_slot(void **state)
 /* a count left over (an evicted flow) is dropped once no SYN-ACK came for a window */
 static void test_stale_pending_count_is_reset(void **state)
 {
-	struct tt_pending *s = slot_of(0, 41000);	/* where a pure ACK (ack 0) of port 41000 looks */
-
+	/* where a pure ACK (ack 0) of port 41000 looks */
 	run(&SYN());
 	run(&SYNACK(40000));
-	s->count = 7;
-	s->last_ns = slot_of(5001, 40000)->last_ns;	/* a SYN-ACK counted there just now */
+	COUNT(0, 41000) = 7;
+	SLOT_NS(0, 41000) = SLOT_NS(5001, 40000);	/* a SYN-ACK counted there just now */
 	run(&SYN(.flags = 0x10, .sport = 41000));	/* a pure ACK, in the window */
-	assert_int_equal(s->count, 7);
-	s->last_ns -= TT_HANDSHAKE_WINDOW_NS + 1;
+	assert_int_equal(COUNT(0, 41000), 7);
+	SLOT_NS(0, 41000) -= TT_HANDSHAKE_WINDOW_NS + 1;
 	run(&SYN(.flags = 0x10, .sport = 41000));
-	assert_int_equal(s->count, 0);
+	assert_int_equal(COUNT(0, 41000), 0);
 }
 
 static void test_xdp_passes(void **state)
