@@ -331,9 +331,10 @@ static void release(struct tt_classifier *c, const struct tt_row *r)
 		c->cb_err = c->cb(r, c->ctx);
 }
 
+/* qcap is a power of two: a mask, not a division, per access */
 static struct tt_held *q_at(struct tt_classifier *c, size_t i)
 {
-	return &c->q[(c->qhead + i) % c->qcap];
+	return &c->q[(c->qhead + i) & (c->qcap - 1)];
 }
 
 /* Doubles the ring, keeping the order; false when at TT_QUEUE_MAX or out of memory. */
@@ -366,7 +367,7 @@ static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
 
 static bool key_eq(const struct tt_key *a, const struct tt_key *b)
 {
-	return !memcmp(a, b, sizeof(*a));
+	return tt_key_eq(a, b);
 }
 
 /* ---- the join of the socket and wire views (docs/wire.md) ---- */
@@ -427,6 +428,8 @@ static struct tt_jflow *flow_alloc(struct tt_classifier *c)
 
 static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
 {
+	if (c->last_flow == f)
+		c->last_flow = NULL;
 	if (c->nspare < TT_SPARE_FLOWS)
 		c->spare[c->nspare++] = f;
 	else
@@ -435,8 +438,11 @@ static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
 
 static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
-	struct tt_jflow **f = tt_conntab_get(&c->flows, j);
+	struct tt_jflow **f;
 
+	if (c->last_flow && tt_key_eq(&c->last_jkey, j))
+		return c->last_flow;
+	f = tt_conntab_get(&c->flows, j);
 	return f ? *f : NULL;
 }
 
@@ -453,8 +459,18 @@ static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 /* The flow of join key @j, created if new. */
 static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
 {
-	struct tt_jflow **f = tt_conntab_put(&c->flows, j);
+	struct tt_jflow **f;
 
+	/*
+	 * Half the facts in a connection storm are for the flow of the fact
+	 * before (the wire's handshake and the socket's, a FIN and the CLOSE
+	 * it causes): no table probe for those.
+	 */
+	if (c->last_flow && tt_key_eq(&c->last_jkey, j)) {
+		c->last_flow->last_ns = now;
+		return c->last_flow;
+	}
+	f = tt_conntab_put(&c->flows, j);
 	if (f && !*f) {
 		*f = flow_alloc(c);
 		if (!*f)
@@ -465,6 +481,8 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 		return NULL;
 	}
 	(*f)->last_ns = now;
+	c->last_jkey = *j;
+	c->last_flow = *f;
 	return *f;
 }
 
@@ -582,9 +600,16 @@ static void q_pop(struct tt_classifier *c)
 			wire_row_released(c, h);
 		release(c, &h->row);
 	}
-	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qhead = (c->qhead + 1) & (c->qcap - 1);
 	c->qlen--;
 	c->qseq++;
+	/*
+	 * Empty: start again at the front.  A ring that only moves on cycles
+	 * every row through the whole array (megabytes once it has grown), and
+	 * each push then writes to memory long out of cache.
+	 */
+	if (!c->qlen)
+		c->qhead = 0;
 }
 
 static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)

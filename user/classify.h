@@ -107,6 +107,8 @@ struct tt_classifier {
 	int nprefixes;
 	uint64_t untracked_flows;	/* joiner tables full: joined less, never lost */
 	struct tt_jflow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
+	struct tt_key last_jkey;	/* the flow the last fact was about */
+	struct tt_jflow *last_flow;	/* NULL once freed */
 	size_t nspare;
 };
 

@@ -6,6 +6,7 @@
 #ifndef TT_CONNTAB_H
 #define TT_CONNTAB_H
 
+#include <string.h>
 #include "tt.h"
 
 /*
@@ -21,6 +22,23 @@ struct tt_conntab_slot {
 };
 
 #define TT_CONNTAB_VAL_MAX sizeof(uint64_t)
+
+_Static_assert(sizeof(struct tt_key) == 44, "tt_key_eq() compares five words and one half");
+
+/* Inline, word by word: a memcmp() call per probe showed in the reader's profile. */
+static inline bool tt_key_eq(const struct tt_key *a, const struct tt_key *b)
+{
+	uint64_t x[5], y[5], d = 0;
+	uint32_t xt, yt;
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	memcpy(&xt, (const uint8_t *)a + sizeof(x), sizeof(xt));
+	memcpy(&yt, (const uint8_t *)b + sizeof(y), sizeof(yt));
+	for (int i = 0; i < 5; i++)
+		d |= x[i] ^ y[i];
+	return !(d | (xt ^ yt));
+}
 
 struct tt_conntab {
 	struct tt_conntab_slot *slots;
