@@ -12,7 +12,7 @@
 #include "conntab.h"
 
 /*
- * A slot's state: 0 when free, else the key's hash with the low bit set.  A
+ * state[i]: 0 for a free slot, else the key's hash with the low bit set.  A
  * probe compares keys only when the hashes agree, and a delete finds where
  * an entry belongs without hashing its key again.
  */
@@ -49,7 +49,6 @@ static uint64_t key_hash(const struct tt_key *k)
 	return h ^ (h >> 29);
 }
 
-_Static_assert(sizeof(struct tt_conntab_slot) == 64, "a slot is one cache line");
 /* Slot holding @k, or the free slot that ends its probe path; cap must be > 0. */
 static size_t probe_h(const struct tt_conntab *t, const struct tt_key *k, uint32_t h,
 		      bool *found)
@@ -57,13 +56,11 @@ static size_t probe_h(const struct tt_conntab *t, const struct tt_key *k, uint32
 	size_t mask = t->cap - 1, i = h & mask;
 
 	for (;;) {
-		const struct tt_conntab_slot *s = &t->slots[i];
-
-		if (s->state == SLOT_EMPTY) {
+		if (t->state[i] == SLOT_EMPTY) {
 			*found = false;
 			return i;
 		}
-		if (s->state == h && tt_key_eq(&s->key, k)) {
+		if (t->state[i] == h && tt_key_eq(&t->keys[i], k)) {
 			*found = true;
 			return i;
 		}
@@ -80,21 +77,27 @@ static int rehash(struct tt_conntab *t, size_t cap)
 {
 	struct tt_conntab n = { .cap = cap, .vsize = t->vsize };
 
-	if (t->vsize > TT_CONNTAB_VAL_MAX)
-		return -EINVAL;
-	n.slots = aligned_alloc(sizeof(*n.slots), cap * sizeof(*n.slots));
-	if (!n.slots)
+	n.keys = malloc(cap * sizeof(*n.keys));
+	n.state = calloc(cap, sizeof(*n.state));
+	if (n.vsize)
+		n.vals = malloc(cap * n.vsize);
+	if (!n.keys || !n.state || (n.vsize && !n.vals)) {
+		free(n.keys);
+		free(n.state);
+		free(n.vals);
 		return -ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		n.slots[i].state = SLOT_EMPTY;
+	}
 	for (size_t i = 0; i < t->cap; i++) {
 		bool found;
 		size_t j;
 
-		if (t->slots[i].state == SLOT_EMPTY)
+		if (t->state[i] == SLOT_EMPTY)
 			continue;
-		j = probe_h(&n, &t->slots[i].key, t->slots[i].state, &found);
-		n.slots[j] = t->slots[i];
+		j = probe_h(&n, &t->keys[i], t->state[i], &found);
+		n.keys[j] = t->keys[i];
+		if (n.vsize)
+			memcpy(n.vals + j * n.vsize, t->vals + i * n.vsize, n.vsize);
+		n.state[j] = t->state[i];
 		n.count++;
 	}
 	tt_conntab_free(t);
@@ -120,9 +123,10 @@ static long insert(struct tt_conntab *t, const struct tt_key *k, bool *added)
 	*added = !found;
 	if (found)
 		return i;
-	t->slots[i].key = *k;
-	t->slots[i].state = h;
-	t->slots[i].val = 0;
+	t->keys[i] = *k;
+	t->state[i] = h;
+	if (t->vsize)
+		memset(t->vals + i * t->vsize, 0, t->vsize);
 	t->count++;
 	return i;
 }
@@ -141,7 +145,7 @@ void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k)
 	bool added;
 	long i = insert(t, k, &added);
 
-	return i < 0 ? NULL : &t->slots[i].val;
+	return i < 0 ? NULL : t->vals + i * t->vsize;
 }
 
 void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k)
@@ -152,15 +156,15 @@ void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k)
 	if (!t->cap)
 		return NULL;
 	i = probe(t, k, &found);
-	return found ? &t->slots[i].val : NULL;
+	return found ? t->vals + i * t->vsize : NULL;
 }
 
 void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k)
 {
-	if (i >= t->cap || t->slots[i].state == SLOT_EMPTY)
+	if (i >= t->cap || t->state[i] == SLOT_EMPTY)
 		return NULL;
-	*k = &t->slots[i].key;
-	return t->vsize ? (void *)&t->slots[i].val : (void *)&t->slots[i].key;
+	*k = &t->keys[i];
+	return t->vsize ? t->vals + i * t->vsize : (void *)&t->keys[i];
 }
 
 bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k)
@@ -183,17 +187,20 @@ bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 	if (!found)
 		return false;
 	/* Move back every entry after the hole that may sit there. */
-	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->slots[j].state != SLOT_EMPTY;
+	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] != SLOT_EMPTY;
 	     j = (j + 1) & mask) {
-		size_t home = t->slots[j].state & mask;
+		size_t home = t->state[j] & mask;
 
 		/* it stays when its home lies cyclically in (i, j] */
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
-		t->slots[i] = t->slots[j];
+		t->keys[i] = t->keys[j];
+		t->state[i] = t->state[j];
+		if (t->vsize)
+			memcpy(t->vals + i * t->vsize, t->vals + j * t->vsize, t->vsize);
 		i = j;
 	}
-	t->slots[i].state = SLOT_EMPTY;
+	t->state[i] = SLOT_EMPTY;
 	t->count--;
 	return true;
 }
@@ -202,7 +209,9 @@ void tt_conntab_free(struct tt_conntab *t)
 {
 	size_t vsize = t->vsize;
 
-	free(t->slots);
+	free(t->keys);
+	free(t->state);
+	free(t->vals);
 	memset(t, 0, sizeof(*t));
 	t->vsize = vsize;
 }
