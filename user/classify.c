@@ -365,11 +365,6 @@ static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
 	return q_at(c, seq - c->qseq);
 }
 
-static bool key_eq(const struct tt_key *a, const struct tt_key *b)
-{
-	return tt_key_eq(a, b);
-}
-
 /* ---- the join of the socket and wire views (docs/wire.md) ---- */
 
 /* Milestones: a row of one view pairs with the other view's row of the same class. */
@@ -407,11 +402,6 @@ static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
 }
 
 /*
- * The flow table holds pointers: a flow is about 300 bytes, and growing a
- * table of them under a connection storm copied, and page-faulted in, tens of
- * megabytes per doubling.
- */
-/*
  * Flows come and go at the connection rate: a freed flow is kept for the next
  * one, still in cache, instead of going back to malloc.
  */
@@ -436,6 +426,11 @@ static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
 		free(f);
 }
 
+/*
+ * The flow table holds pointers: a flow is about 300 bytes, and growing a
+ * table of them under a connection storm copied, and page-faulted in, tens of
+ * megabytes per doubling.
+ */
 static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
 	struct tt_jflow **f;
@@ -675,7 +670,7 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 	for (size_t i = c->qlen; i-- > 0;) {
 		struct tt_held *h = q_at(c, i);
 
-		if (h->wait_rst && !h->dropped && key_eq(&h->row.key, &k)) {
+		if (h->wait_rst && !h->dropped && tt_key_eq(&h->row.key, &k)) {
 			to_rst_sent(&h->row);
 			h->wait_rst = false;
 			return;
@@ -692,7 +687,7 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
 {
 	for (size_t i = 0; i < c->ntimeouts; i++) {
-		if (key_eq(&c->timeouts[i], j)) {
+		if (tt_key_eq(&c->timeouts[i], j)) {
 			c->timeouts[i] = c->timeouts[--c->ntimeouts];
 			return;
 		}
@@ -817,7 +812,7 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 		h->rst_deadline = r.ts_ns + (e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS
 									     : TT_HOLD_NS);
 		for (size_t i = 0; i < c->nrst; i++) {
-			if (key_eq(&c->rst[i].key, &r.key)) {
+			if (tt_key_eq(&c->rst[i].key, &r.key)) {
 				to_rst_sent(&h->row);
 				h->wait_rst = false;
 				c->rst[i] = c->rst[--c->nrst];
