@@ -68,15 +68,18 @@ static void set_interval(double *out, uint64_t from, uint64_t to)
  */
 static int64_t payload_sent(const struct tt_event *e)
 {
-	int64_t n = e->bytes_acked;
+	uint64_t n = e->bytes_acked;
 
-	if (!(e->flags & TT_F_PASSIVE) && (e->flags & TT_F_ESTABLISHED))
+	/* no real count reaches 2^63: a corrupt record says nothing (and must not overflow) */
+	if (n > INT64_MAX)
+		return 0;
+	if (n && !(e->flags & TT_F_PASSIVE) && (e->flags & TT_F_ESTABLISHED))
 		n--;
 	/* in these states our FIN had been acknowledged */
-	if (!e->err && (e->oldstate == TCP_FIN_WAIT2 || e->oldstate == TCP_CLOSING ||
-			e->oldstate == TCP_LAST_ACK))
+	if (n && !e->err && (e->oldstate == TCP_FIN_WAIT2 || e->oldstate == TCP_CLOSING ||
+			     e->oldstate == TCP_LAST_ACK))
 		n--;
-	return n < 0 ? 0 : n;
+	return n;
 }
 
 static int64_t payload_received(const struct tt_event *e)
