@@ -3,6 +3,7 @@
  * From kernel facts to connection events.  The rules are written down in
  * docs/classification.md; keep the two in step.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,12 +389,31 @@ static uint8_t type_class(enum tt_type t)
 	}
 }
 
+/*
+ * memcmp() order of two addresses, as two big-endian words: inline, where
+ * the library call was 6% of the reader in a connection storm.
+ */
+static int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (int i = 0; i < 2; i++) {
+		uint64_t p = be64toh(x[i]), q = be64toh(y[i]);
+
+		if (p != q)
+			return p < q ? -1 : 1;
+	}
+	return 0;
+}
+
 /* A connection's identity for the join: both endpoints in sorted order, no netns. */
 /* Returns which end of @j is @k's local end: 1 for its s-side, 2 for its d-side. */
 static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
 {
-	bool swap = memcmp(k->saddr, k->daddr, 16) > 0 ||
-		    (!memcmp(k->saddr, k->daddr, 16) && k->sport > k->dport);
+	int cmp = addr_cmp(k->saddr, k->daddr);
+	bool swap = cmp > 0 || (!cmp && k->sport > k->dport);
 
 	memset(j, 0, sizeof(*j));
 	j->family = k->family;

@@ -16,6 +16,7 @@
 #include "wire.h"
 
 static volatile sig_atomic_t exiting;
+static char outbuf[1 << 16];	/* stdout's buffer when it is not a terminal */
 
 static void on_signal(int sig)
 {
@@ -181,9 +182,13 @@ int main(int argc, char **argv)
 		return strstr(err, "unknown interface") ? TT_EXIT_USAGE : TT_EXIT_RUNTIME;
 	}
 
-	/* a file or pipe gets large writes; a terminal sees each line at once */
+	/*
+	 * A file or pipe gets large writes; a terminal sees each line at once.
+	 * glibc ignores the size unless it is given the buffer, and would write
+	 * st_blksize (4 KiB) at a time.
+	 */
 	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	tt_out_init(&a.out, stdout, a.cfg.format);
 	if (tt_cls_init(&a.cls, &a.cfg, on_row, &a)) {
 		tt_err("out of memory");

@@ -11,11 +11,17 @@
 #include <time.h>
 #include "output.h"
 
-enum vkind { V_NULL, V_STR, V_NUM };
+/* whether a field has a value for the row: what does not apply is left out */
+enum vkind { V_NULL, V_SET };
 
-/* A value being rendered: always NUL-terminated, and its length known. */
+/*
+ * A value being rendered: always NUL-terminated, and its length known.  @buf
+ * has room for VAL_MAX bytes; for JSON it points into the line itself, so a
+ * value is written once, where it goes.
+ */
+#define VAL_MAX 256
 struct val {
-	char buf[256];
+	char *buf;
 	size_t len;
 };
 
@@ -24,6 +30,7 @@ struct field {
 	const char *head;	/* table heading; NULL: JSON only */
 	int width;		/* table column width; 0: last column */
 	bool wide;		/* table: only in -o wide */
+	bool str;		/* JSON: a quoted string, else a number */
 	enum vkind (*get)(const struct tt_out *o, const struct tt_row *r, struct val *v);
 };
 
@@ -91,6 +98,29 @@ static void put(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
 	out[*pos] = '\0';
 }
 
+/* put(), but what fits of the text: a long name is cut, not left out */
+static void put_some(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + n >= outlen)
+		n = outlen > *pos ? outlen - *pos - 1 : 0;
+	put(out, outlen, pos, s, n);
+}
+
+/*
+ * Length of the run of printable ASCII at s[i] that needs no escape: it goes
+ * out in one copy, not a character at a time.  A backslash is always
+ * escaped, a double quote only in JSON.
+ */
+static size_t plain_run(const unsigned char *s, size_t i, size_t inlen, bool json)
+{
+	size_t j = i;
+
+	while (j < inlen && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '\\' &&
+	       !(json && s[j] == '"'))
+		j++;
+	return j - i;
+}
+
 /*
  * Process names are chosen by the process: nothing reaches the terminal raw
  * except printable text.  Controls (C0, DEL, C1) and invalid UTF-8 become \xNN,
@@ -106,8 +136,14 @@ size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen)
 		out[0] = '\0';
 	while (i < inlen && s[i]) {
 		unsigned int cp;
-		size_t n = utf8_seq(s + i, inlen - i, &cp);
+		size_t n = plain_run(s, i, inlen, false);
 
+		if (n) {
+			put_some(out, outlen, &pos, (const char *)s + i, n);
+			i += n;
+			continue;
+		}
+		n = utf8_seq(s + i, inlen - i, &cp);
 		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != '\\') {
 			put(out, outlen, &pos, (const char *)s + i, n);
 			i += n;
@@ -142,8 +178,14 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 		out[0] = '\0';
 	while (i < inlen && s[i]) {
 		unsigned int cp;
-		size_t n = utf8_seq(s + i, inlen - i, &cp);
+		size_t n = plain_run(s, i, inlen, true);
 
+		if (n) {
+			put_some(out, outlen, &pos, (const char *)s + i, n);
+			i += n;
+			continue;
+		}
+		n = utf8_seq(s + i, inlen - i, &cp);
 		if (!n) {
 			put(out, outlen, &pos, "\\ufffd", 6);
 			i++;
@@ -204,8 +246,8 @@ static size_t fmt_int(char *buf, size_t n, long long v)
 
 static enum vkind v_int(struct val *v, long long x)
 {
-	v->len = fmt_int(v->buf, sizeof(v->buf), x);
-	return V_NUM;
+	v->len = fmt_int(v->buf, VAL_MAX, x);
+	return V_SET;
 }
 
 /* A string value.  The per-event paths stay clear of printf's parsing. */
@@ -220,8 +262,8 @@ static size_t copy_str(char *buf, size_t n, const char *s)
 
 static enum vkind v_str(struct val *v, const char *s)
 {
-	v->len = copy_str(v->buf, sizeof(v->buf), s);
-	return V_STR;
+	v->len = copy_str(v->buf, VAL_MAX, s);
+	return V_SET;
 }
 
 static char *put_u8(char *p, unsigned int v)
@@ -291,13 +333,13 @@ static enum vkind v_fixed(struct val *v, double x, int decimals)
 		x = 1e15 - 1;
 	u = (unsigned long long)(x * scale + 0.5);
 
-	len = fmt_int(v->buf, sizeof(v->buf), u / scale);
+	len = fmt_int(v->buf, VAL_MAX, u / scale);
 	v->buf[len++] = '.';
 	for (unsigned long long d = scale / 10; d; d /= 10)
 		v->buf[len++] = '0' + (u % scale) / d % 10;
 	v->buf[len] = '\0';
 	v->len = len;
-	return V_NUM;
+	return V_SET;
 }
 
 static enum vkind v_ms(double ms, struct val *v, bool table)
@@ -344,14 +386,14 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, struct 
 	memcpy(v->buf, cached, cached_len + 1);
 	v->len = cached_len;
 	if (o->format != TT_FMT_JSON)
-		return V_STR;
+		return V_SET;
 	/* "<second>.<microseconds>Z" */
 	fmt_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
 	us[0] = '.';
 	memcpy(v->buf + v->len, us, 7);
 	memcpy(v->buf + v->len + 7, "Z", 2);
 	v->len += 8;
-	return V_STR;
+	return V_SET;
 }
 
 static enum vkind f_type(const struct tt_out *o, const struct tt_row *r, struct val *v)
@@ -369,22 +411,22 @@ static enum vkind f_comm(const struct tt_out *o, const struct tt_row *r, struct 
 	if (r->pid < 0 || !r->comm[0])
 		return V_NULL;
 	if (o->format == TT_FMT_JSON)
-		v->len = tt_escape_json(r->comm, sizeof(r->comm), v->buf, sizeof(v->buf));
+		v->len = tt_escape_json(r->comm, sizeof(r->comm), v->buf, VAL_MAX);
 	else
-		v->len = tt_escape_table(r->comm, sizeof(r->comm), v->buf, sizeof(v->buf));
-	return V_STR;
+		v->len = tt_escape_table(r->comm, sizeof(r->comm), v->buf, VAL_MAX);
+	return V_SET;
 }
 
 static enum vkind f_src(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = tt_fmt_endpoint(&r->key, true, v->buf, sizeof(v->buf));
-	return V_STR;
+	v->len = tt_fmt_endpoint(&r->key, true, v->buf, VAL_MAX);
+	return V_SET;
 }
 
 static enum vkind f_dst(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = tt_fmt_endpoint(&r->key, false, v->buf, sizeof(v->buf));
-	return V_STR;
+	v->len = tt_fmt_endpoint(&r->key, false, v->buf, VAL_MAX);
+	return V_SET;
 }
 
 static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, struct val *v)
@@ -394,14 +436,14 @@ static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, struc
 
 static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = fmt_addr(&r->key, true, v->buf, sizeof(v->buf));
-	return V_STR;
+	v->len = fmt_addr(&r->key, true, v->buf, VAL_MAX);
+	return V_SET;
 }
 
 static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = fmt_addr(&r->key, false, v->buf, sizeof(v->buf));
-	return V_STR;
+	v->len = fmt_addr(&r->key, false, v->buf, VAL_MAX);
+	return V_SET;
 }
 
 static enum vkind f_sport(const struct tt_out *o, const struct tt_row *r, struct val *v)
@@ -466,7 +508,7 @@ static enum vkind f_err(const struct tt_out *o, const struct tt_row *r, struct v
 		v_str(v, name);
 	else
 		v_int(v, r->err);
-	return V_STR;
+	return V_SET;
 }
 
 static enum vkind f_rst(const struct tt_out *o, const struct tt_row *r, struct val *v)
@@ -505,8 +547,8 @@ static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, struct
 		}
 	}
 	v_str(v, "if");
-	v->len += fmt_int(v->buf + v->len, sizeof(v->buf) - v->len, r->ifindex);
-	return V_STR;
+	v->len += fmt_int(v->buf + v->len, VAL_MAX - v->len, r->ifindex);
+	return V_SET;
 }
 
 static enum vkind f_wire_lat(const struct tt_out *o, const struct tt_row *r, struct val *v)
@@ -533,33 +575,33 @@ static enum vkind f_hook(const struct tt_out *o, const struct tt_row *r, struct 
 }
 
 static const struct field fields[] = {
-	{ "time", "TIME", 8, false, f_time },
-	{ "type", "TYPE", 8, false, f_type },
-	{ "pid", "PID", 7, false, f_pid },
-	{ "comm", "COMM", 16, false, f_comm },
-	{ "family", NULL, 0, false, f_family },
-	{ NULL, "SADDR:SPORT", 22, false, f_src },
-	{ "saddr", NULL, 0, false, f_saddr },
-	{ "sport", NULL, 0, false, f_sport },
-	{ NULL, "DADDR:DPORT", 22, false, f_dst },
-	{ "daddr", NULL, 0, false, f_daddr },
-	{ "dport", NULL, 0, false, f_dport },
-	{ "lat_ms", "LAT(ms)", 8, false, f_lat },
-	{ "syns", "SYNS", 4, true, f_syns },
-	{ "dur_ms", "DUR(ms)", 10, true, f_dur },
-	{ "bytes_sent", "TX", 10, true, f_tx },
-	{ "bytes_recv", "RX", 10, true, f_rx },
-	{ "accept_wait_ms", "WAIT(ms)", 8, true, f_wait },
-	{ "netns", "NETNS", 10, true, f_netns },
-	{ "view", "VIEW", 4, true, f_view },
-	{ "iface", "IFACE", 10, true, f_iface },
-	{ "reason", "REASON", 0, true, f_reason },
-	{ "err", NULL, 0, false, f_err },
-	{ "rst", NULL, 0, false, f_rst },
-	{ "wire_lat_ms", NULL, 0, false, f_wire_lat },
-	{ "sock_lat_ms", NULL, 0, false, f_sock_lat },
-	{ "wire_syns", NULL, 0, false, f_wire_syns },
-	{ "hook", NULL, 0, false, f_hook },
+	{ "time", "TIME", 8, false, true, f_time },
+	{ "type", "TYPE", 8, false, true, f_type },
+	{ "pid", "PID", 7, false, false, f_pid },
+	{ "comm", "COMM", 16, false, true, f_comm },
+	{ "family", NULL, 0, false, true, f_family },
+	{ NULL, "SADDR:SPORT", 22, false, true, f_src },
+	{ "saddr", NULL, 0, false, true, f_saddr },
+	{ "sport", NULL, 0, false, false, f_sport },
+	{ NULL, "DADDR:DPORT", 22, false, true, f_dst },
+	{ "daddr", NULL, 0, false, true, f_daddr },
+	{ "dport", NULL, 0, false, false, f_dport },
+	{ "lat_ms", "LAT(ms)", 8, false, false, f_lat },
+	{ "syns", "SYNS", 4, true, false, f_syns },
+	{ "dur_ms", "DUR(ms)", 10, true, false, f_dur },
+	{ "bytes_sent", "TX", 10, true, false, f_tx },
+	{ "bytes_recv", "RX", 10, true, false, f_rx },
+	{ "accept_wait_ms", "WAIT(ms)", 8, true, false, f_wait },
+	{ "netns", "NETNS", 10, true, false, f_netns },
+	{ "view", "VIEW", 4, true, true, f_view },
+	{ "iface", "IFACE", 10, true, true, f_iface },
+	{ "reason", "REASON", 0, true, true, f_reason },
+	{ "err", NULL, 0, false, true, f_err },
+	{ "rst", NULL, 0, false, true, f_rst },
+	{ "wire_lat_ms", NULL, 0, false, false, f_wire_lat },
+	{ "sock_lat_ms", NULL, 0, false, false, f_sock_lat },
+	{ "wire_syns", NULL, 0, false, false, f_wire_syns },
+	{ "hook", NULL, 0, false, true, f_hook },
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -641,7 +683,8 @@ int tt_out_header(struct tt_out *o)
 
 int tt_out_row(struct tt_out *o, const struct tt_row *r)
 {
-	struct val v;
+	char vbuf[VAL_MAX];
+	struct val v = { .buf = vbuf };
 
 	if (o->format == TT_FMT_JSON) {
 		char line[4096];
@@ -649,28 +692,35 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 
 		line[0] = '{';
 		for (size_t i = 0; i < NFIELDS; i++) {
-			enum vkind k;
+			size_t start = pos, first = pos == 1;
 
 			if (!fields[i].json)
 				continue;
-			k = fields[i].get(o, r, &v);
+			/* room for a whole key, a quoted value and the closing "}\n" */
+			if (pos + sizeof(json_keys[i]) + VAL_MAX + 4 > sizeof(line))
+				break;
+			/*
+			 * ',"key":' is built once; the first key goes without its
+			 * comma.  A fixed-size copy, inlined; only its length counts.
+			 */
+			memcpy(line + pos, json_keys[i] + first, sizeof(json_keys[i]) - 1);
+			pos += json_key_len[i] - first;
+			v.buf = line + pos + fields[i].str;
 			/* a value that is unknown or does not apply is left out */
-			if (k == V_NULL)
+			if (fields[i].get(o, r, &v) == V_NULL) {
+				pos = start;
 				continue;
-			/* ',"key":' is built once; the first key goes without its comma */
-			if (pos > 1)
-				put(line, sizeof(line), &pos, json_keys[i], json_key_len[i]);
-			else
-				put(line, sizeof(line), &pos, json_keys[i] + 1, json_key_len[i] - 1);
-			if (k == V_STR) {
-				put(line, sizeof(line), &pos, "\"", 1);
-				put(line, sizeof(line), &pos, v.buf, v.len);
-				put(line, sizeof(line), &pos, "\"", 1);
+			}
+			if (fields[i].str) {
+				line[pos] = '"';
+				pos += 1 + v.len;
+				line[pos++] = '"';
 			} else {
-				put(line, sizeof(line), &pos, v.buf, v.len);
+				pos += v.len;
 			}
 		}
-		put(line, sizeof(line), &pos, "}\n", 2);
+		line[pos++] = '}';
+		line[pos++] = '\n';
 		fwrite(line, 1, pos, o->f);
 		return check(o);
 	}
@@ -694,7 +744,8 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 {
 	if (o->format == TT_FMT_JSON) {
 		struct tt_row r = { .ts_ns = s->ts_ns };
-		struct val t;
+		char tbuf[VAL_MAX];
+		struct val t = { .buf = tbuf };
 
 		f_time(o, &r, &t);
 		fprintf(o->f,

@@ -209,6 +209,8 @@ static void test_escape_table(void **state)
 	/* never more than the buffer, always terminated */
 	tt_escape_table("\x01\x01\x01\x01\x01", 16, out, 9);
 	assert_string_equal(out, "\\x01\\x01");
+	tt_escape_table("abcdefgh", 16, out, 5);
+	assert_string_equal(out, "abcd");
 }
 
 static void test_escape_json(void **state)
@@ -225,6 +227,11 @@ static void test_escape_json(void **state)
 	assert_string_equal(out, "\xe2\x82\xac");
 	tt_escape_json("\xed\xa0\x80", 16, out, sizeof(out));	/* a surrogate is not UTF-8 */
 	assert_string_equal(out, "\\ufffd\\ufffd\\ufffd");
+	/* a name of all 16 bytes has no NUL; a cut one is still terminated */
+	tt_escape_json("0123456789abcdefXYZ", 16, out, sizeof(out));
+	assert_string_equal(out, "0123456789abcdef");
+	tt_escape_json("ab\"cdefgh", 16, out, 7);
+	assert_string_equal(out, "ab\\\"cd");
 }
 
 static void test_endpoint_without_local_address(void **state)
