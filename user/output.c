@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@ enum vkind { V_NULL, V_SET };
  * value is written once, where it goes.
  */
 #define VAL_MAX 256
+#define JSON_LINE_MAX 4096	/* a row is cut at the first field that might not fit */
 struct val {
 	char *buf;
 	size_t len;
@@ -215,32 +217,51 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static const unsigned long long pow10[] = {
+	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
 static size_t fmt_int(char *buf, size_t n, long long v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp), len;
 	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+	size_t digits = 1, len;
+	char *p;
 
+	while (digits < sizeof(pow10) / sizeof(pow10[0]) && u >= pow10[digits])
+		digits++;
+	len = digits + (v < 0);
+	if (len >= n) {
+		/* cut to what fits, like snprintf(); no caller's buffer is that small */
+		char tmp[24];
+
+		fmt_int(tmp, sizeof(tmp), v);
+		len = n ? n - 1 : 0;
+		memcpy(buf, tmp, len);
+		if (n)
+			buf[len] = '\0';
+		return len;
+	}
+	/* the digits go straight to their place, from the right: no copy after */
+	p = buf + len;
+	*p = '\0';
 	while (u >= 100) {
 		unsigned int r = u % 100;
 
 		u /= 100;
-		i -= 2;
-		memcpy(tmp + i, digit_pairs + 2 * r, 2);
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * r, 2);
 	}
 	if (u >= 10) {
-		i -= 2;
-		memcpy(tmp + i, digit_pairs + 2 * u, 2);
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * u, 2);
 	} else {
-		tmp[--i] = '0' + u;
+		*--p = '0' + u;
 	}
 	if (v < 0)
-		tmp[--i] = '-';
-	len = sizeof(tmp) - i;
-	if (len >= n)
-		len = n - 1;
-	memcpy(buf, tmp + i, len);
-	buf[len] = '\0';
+		*--p = '-';
 	return len;
 }
 
@@ -624,7 +645,8 @@ void tt_out_init(struct tt_out *o, FILE *f, enum tt_format format)
 		memcpy(json_keys[i] + 2 + len, "\":", 3);
 		json_key_len[i] = len + 4;
 	}
-	memset(o, 0, sizeof(*o));
+	/* all but the row buffer: the fuzzer starts one per input */
+	memset(o, 0, offsetof(struct tt_out, jbuf));
 	o->f = f;
 	o->format = format;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -664,6 +686,16 @@ static int check(struct tt_out *o)
 	return ferror(o->f) ? -(errno ? errno : EIO) : 0;
 }
 
+/* Hands the JSON rows built so far to the stream, before anything else goes there. */
+static int drain(struct tt_out *o)
+{
+	if (!o->jlen)
+		return 0;
+	fwrite(o->jbuf, 1, o->jlen, o->f);
+	o->jlen = 0;
+	return check(o);
+}
+
 int tt_out_header(struct tt_out *o)
 {
 	size_t last = last_table_field(o);
@@ -687,9 +719,13 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 	struct val v = { .buf = vbuf };
 
 	if (o->format == TT_FMT_JSON) {
-		char line[4096];
+		char *line;
 		size_t pos = 1;
+		int err;
 
+		if (o->jlen + JSON_LINE_MAX > sizeof(o->jbuf) && (err = drain(o)))
+			return err;
+		line = o->jbuf + o->jlen;
 		line[0] = '{';
 		for (size_t i = 0; i < NFIELDS; i++) {
 			size_t start = pos, first = pos == 1;
@@ -697,7 +733,7 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 			if (!fields[i].json)
 				continue;
 			/* room for a whole key, a quoted value and the closing "}\n" */
-			if (pos + sizeof(json_keys[i]) + VAL_MAX + 4 > sizeof(line))
+			if (pos + sizeof(json_keys[i]) + VAL_MAX + 4 > JSON_LINE_MAX)
 				break;
 			/*
 			 * ',"key":' is built once; the first key goes without its
@@ -721,8 +757,9 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 		}
 		line[pos++] = '}';
 		line[pos++] = '\n';
-		fwrite(line, 1, pos, o->f);
-		return check(o);
+		o->jlen += pos;
+		o->dirty = true;
+		return 0;
 	}
 
 	size_t last = last_table_field(o);
@@ -742,6 +779,10 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r)
 
 int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 {
+	int err = drain(o);
+
+	if (err)
+		return err;
 	if (o->format == TT_FMT_JSON) {
 		struct tt_row r = { .ts_ns = s->ts_ns };
 		char tbuf[VAL_MAX];
@@ -778,9 +819,14 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 int tt_out_flush(struct tt_out *o)
 {
 	/* no write(2) per poll when nothing happened */
+	int err;
+
 	if (!o->dirty)
 		return 0;
 	o->dirty = false;
+	err = drain(o);
+	if (err)
+		return err;
 	if (fflush(o->f))
 		return -(errno ? errno : EIO);
 	return check(o);

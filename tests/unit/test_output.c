@@ -25,8 +25,10 @@ static struct tt_out open_out(enum tt_format fmt, FILE **f)
 	return o;
 }
 
-static const char *close_out(FILE *f)
+static const char *close_out(struct tt_out *o, FILE *f)
 {
+	/* rows are the stream's only after a flush, as at the end of each poll */
+	assert_int_equal(tt_out_flush(o), 0);
 	fclose(f);
 	return buf;
 }
@@ -63,7 +65,7 @@ static void test_table_header_and_row(void **state)
 	r.type = TT_REFUSED;
 	r.lat_ms = -1;
 	tt_out_row(&o, &r);
-	assert_string_equal(close_out(f),
+	assert_string_equal(close_out(&o, f),
 		"TIME     TYPE     PID     COMM             SADDR:SPORT            DADDR:DPORT            LAT(ms)\n"
 		"14:23:01 CONNECT  1234    curl             192.168.1.10:45678     93.184.216.34:443      23.5\n"
 		"14:23:01 REFUSED  1234    curl             192.168.1.10:45678     93.184.216.34:443      -\n");
@@ -82,7 +84,7 @@ static void test_unknown_process_and_ipv6(void **state)
 	memcpy(r.key.daddr, one, 16);
 	r.lat_ms = 0.0421;
 	tt_out_row(&o, &r);
-	assert_string_equal(close_out(f),
+	assert_string_equal(close_out(&o, f),
 		"14:23:01 CONNECT  -       -                [::1]:45678            [::1]:443              0.042\n");
 }
 
@@ -101,7 +103,7 @@ static void test_wide_columns(void **state)
 	r.reason = "fin";
 	tt_out_header(&o);
 	tt_out_row(&o, &r);
-	s = close_out(f);
+	s = close_out(&o, f);
 	assert_non_null(strstr(s, "LAT(ms)  SYNS DUR(ms)    TX         RX         WAIT(ms) NETNS      VIEW IFACE      REASON\n"));
 	assert_non_null(strstr(s, "-        1    1500.0     1000       50         -        4026531840 sock -          fin\n"));
 }
@@ -126,7 +128,7 @@ static void test_json_row(void **state)
 	r.reason = "rst-sent";
 	tt_out_row(&o, &r);
 	/* what is unknown or does not apply is left out, not written as null */
-	assert_string_equal(close_out(f),
+	assert_string_equal(close_out(&o, f),
 		"{\"time\":\"2023-11-15T14:23:01.123456Z\",\"type\":\"CONNECT\",\"pid\":1234,\"comm\":\"curl\","
 		"\"family\":\"ipv4\",\"saddr\":\"192.168.1.10\",\"sport\":45678,\"daddr\":\"93.184.216.34\","
 		"\"dport\":443,\"lat_ms\":23.460,\"syns\":1,\"netns\":4026531840,\"view\":\"sock\","
@@ -154,8 +156,14 @@ static void test_integers_at_every_length(void **state)
 		r.type = TT_CLOSE;
 		r.bytes_sent = v[i];
 		r.pid = v[i] > 2147483647 ? 7 : (int)v[i];
+		/* an errno without a name goes out as its number, negative too */
+		r.err = v[i] > 2147483647 ? -2147483647 - 1 : -(int)v[i];
 		tt_out_row(&o, &r);
-		close_out(f);
+		close_out(&o, f);
+		if (r.err) {
+			snprintf(want, sizeof(want), "\"err\":\"%d\"", r.err);
+			assert_non_null(strstr(buf, want));
+		}
 		snprintf(want, sizeof(want), "\"bytes_sent\":%lld,", v[i]);
 		assert_non_null(strstr(buf, want));
 		snprintf(want, sizeof(want), "\"pid\":%d,", r.pid);
@@ -174,7 +182,7 @@ static void test_summary(void **state)
 	tt_out_summary(&o, &s);
 	s.lost = 3;
 	tt_out_summary(&o, &s);
-	assert_string_equal(close_out(f),
+	assert_string_equal(close_out(&o, f),
 		"[Active connections: 156]\n[Connection rate: 23.4/s]\n[Failure rate: 0.5%]\n"
 		"[Active connections: 156]\n[Connection rate: 23.4/s]\n[Failure rate: 0.5%]\n"
 		"[Lost events: 3]\n");
@@ -188,7 +196,7 @@ static void test_json_summary(void **state)
 				  .failure_pct = 25, .lost = 7, .evicted = -1 };
 
 	tt_out_summary(&o, &s);
-	assert_string_equal(close_out(f),
+	assert_string_equal(close_out(&o, f),
 		"{\"type\":\"SUMMARY\",\"time\":\"2023-11-15T14:23:01.000000Z\",\"active\":2,"
 		"\"opened\":3,\"failed\":1,\"conn_rate\":1.500,\"failure_pct\":25.000,\"lost\":7,\"untracked\":0,"
 		"\"truncated\":0}\n");
@@ -254,6 +262,14 @@ static void test_write_error_is_reported(void **state)
 	assert_non_null(f);
 	tt_out_init(&o, f, TT_FMT_TABLE);
 	tt_out_row(&o, &r);
+	assert_true(tt_out_flush(&o) < 0);
+	fclose(f);
+
+	/* JSON rows wait in their own buffer: the error comes with the flush */
+	f = fopen("/dev/full", "w");
+	assert_non_null(f);
+	tt_out_init(&o, f, TT_FMT_JSON);
+	assert_int_equal(tt_out_row(&o, &r), 0);
 	assert_true(tt_out_flush(&o) < 0);
 	fclose(f);
 }
