@@ -183,8 +183,9 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * A file or pipe gets large writes; a terminal sees each line at once.
-	 * glibc ignores the size unless it is given the buffer, and would write
+	 * A file or pipe gets large writes; a terminal keeps its line buffering
+	 * (JSON rows still leave at the end of each poll, output.h).  glibc
+	 * ignores the size unless it is given the buffer, and would write
 	 * st_blksize (4 KiB) at a time.
 	 */
 	if (!isatty(STDOUT_FILENO))
