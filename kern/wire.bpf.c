@@ -26,9 +26,9 @@
  * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
  * in TT_WS_SYNACK are counted in pending_count[], in the slot of the final
  * ACK they expect (tt_pending_slot(): its ACK number and ports), so an ACK
- * whose slot is zero leaves without a lookup.  One global count did this for bulk
- * transfers, but under a connection storm some handshake is always pending,
- * and every ACK of every connection went to the flow table.
+ * whose slot is zero leaves without a lookup.  One global count did this for
+ * bulk transfers, but under a connection storm some handshake is always
+ * pending, and every ACK of every connection went to the flow table.
  *
  * A slot's count is a hint, not a ledger: an LRU eviction or two CPUs
  * finishing the same flow can leave it off by one, so a non-zero count is
