@@ -818,9 +818,9 @@ int tt_out_summary(struct tt_out *o, const struct tt_summary *s)
 
 int tt_out_flush(struct tt_out *o)
 {
-	/* no write(2) per poll when nothing happened */
 	int err;
 
+	/* no write(2) per poll when nothing happened */
 	if (!o->dirty)
 		return 0;
 	o->dirty = false;
