@@ -450,16 +450,26 @@ static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
 }
 
 /*
+ * Half the facts in a connection storm are for the flow of the fact before
+ * (the wire's handshake and the socket's, a FIN and the CLOSE it causes): no
+ * table probe for those.
+ */
+static struct tt_jflow *flow_last(struct tt_classifier *c, const struct tt_key *j)
+{
+	return c->last_flow && tt_key_eq(&c->last_jkey, j) ? c->last_flow : NULL;
+}
+
+/*
  * The flow table holds pointers: a flow is about 300 bytes, and growing a
  * table of them under a connection storm copied, and page-faulted in, tens of
  * megabytes per doubling.
  */
 static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
-	struct tt_jflow **f;
+	struct tt_jflow **f, *last = flow_last(c, j);
 
-	if (c->last_flow && tt_key_eq(&c->last_jkey, j))
-		return c->last_flow;
+	if (last)
+		return last;
 	f = tt_conntab_get(&c->flows, j);
 	return f ? *f : NULL;
 }
@@ -477,16 +487,11 @@ static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 /* The flow of join key @j, created if new. */
 static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
 {
-	struct tt_jflow **f;
+	struct tt_jflow **f, *last = flow_last(c, j);
 
-	/*
-	 * Half the facts in a connection storm are for the flow of the fact
-	 * before (the wire's handshake and the socket's, a FIN and the CLOSE
-	 * it causes): no table probe for those.
-	 */
-	if (c->last_flow && tt_key_eq(&c->last_jkey, j)) {
-		c->last_flow->last_ns = now;
-		return c->last_flow;
+	if (last) {
+		last->last_ns = now;
+		return last;
 	}
 	f = tt_conntab_put(&c->flows, j);
 	if (f && !*f) {

@@ -100,27 +100,28 @@ static void put(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
 	out[*pos] = '\0';
 }
 
-/* put(), but what fits of the text: a long name is cut, not left out */
-static void put_some(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + n >= outlen)
-		n = outlen > *pos ? outlen - *pos - 1 : 0;
-	put(out, outlen, pos, s, n);
-}
-
 /*
- * Length of the run of printable ASCII at s[i] that needs no escape: it goes
- * out in one copy, not a character at a time.  A backslash is always
- * escaped, a double quote only in JSON.
+ * Copies the run of printable ASCII at s[*i] that needs no escape in one go,
+ * not a character at a time, and moves *i past it; false if there is none.
+ * A backslash is always escaped, a double quote only in JSON.  What does not
+ * fit is cut, as put() would cut the characters one by one.
  */
-static size_t plain_run(const unsigned char *s, size_t i, size_t inlen, bool json)
+static bool put_plain_run(const unsigned char *s, size_t *i, size_t inlen, bool json,
+			  char *out, size_t outlen, size_t *pos)
 {
-	size_t j = i;
+	size_t j = *i, n;
 
 	while (j < inlen && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '\\' &&
 	       !(json && s[j] == '"'))
 		j++;
-	return j - i;
+	n = j - *i;
+	if (!n)
+		return false;
+	if (*pos + n >= outlen)
+		n = outlen > *pos ? outlen - *pos - 1 : 0;
+	put(out, outlen, pos, (const char *)s + *i, n);
+	*i = j;
+	return true;
 }
 
 /*
@@ -138,13 +139,10 @@ size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen)
 		out[0] = '\0';
 	while (i < inlen && s[i]) {
 		unsigned int cp;
-		size_t n = plain_run(s, i, inlen, false);
+		size_t n;
 
-		if (n) {
-			put_some(out, outlen, &pos, (const char *)s + i, n);
-			i += n;
+		if (put_plain_run(s, &i, inlen, false, out, outlen, &pos))
 			continue;
-		}
 		n = utf8_seq(s + i, inlen - i, &cp);
 		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != '\\') {
 			put(out, outlen, &pos, (const char *)s + i, n);
@@ -180,13 +178,10 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 		out[0] = '\0';
 	while (i < inlen && s[i]) {
 		unsigned int cp;
-		size_t n = plain_run(s, i, inlen, true);
+		size_t n;
 
-		if (n) {
-			put_some(out, outlen, &pos, (const char *)s + i, n);
-			i += n;
+		if (put_plain_run(s, &i, inlen, true, out, outlen, &pos))
 			continue;
-		}
 		n = utf8_seq(s + i, inlen - i, &cp);
 		if (!n) {
 			put(out, outlen, &pos, "\\ufffd", 6);
