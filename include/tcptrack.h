@@ -20,6 +20,8 @@
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
 #define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
 #define TT_PENDING_SLOTS	2048	/* wire view: slots counting handshakes that wait for their final ACK */
+#define TT_OPENED_SLOTS		4096	/* socket view, with --iface: recent CONNECTs (struct tt_opened) */
+#define TT_OPENED_NS		(1000ull * 1000 * 1000)	/* ... whose responder may skip its PASSIVE_EST */
 
 /*
  * Handshakes waiting for their final ACK are counted by what that ACK will
@@ -135,6 +137,20 @@ struct tt_wire_event {
 	__u8 pkt_dir;		/* enum tt_dir of the packet that made the fact */
 	__u8 iaddr[16];
 	__u8 raddr[16];
+};
+
+/*
+ * The tuple of a CONNECT that went out with the wire view on, from the
+ * initiator's side (kern/tcptrack.bpf.c, opened_note()).
+ */
+struct tt_opened {
+	__u64 est_ns;		/* the CONNECT; 0: taken */
+	__u32 iaddr[4];		/* initiator, responder: IPv4 in the first word */
+	__u32 raddr[4];
+	__u16 iport;
+	__u16 rport;
+	__u16 family;
+	__u16 pad;
 };
 
 /* Wire-view flow key: the endpoints in canonical (sorted) order, per interface. */

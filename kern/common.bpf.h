@@ -7,6 +7,9 @@
 #ifndef TT_COMMON_BPF_H
 #define TT_COMMON_BPF_H
 
+/* one load now, not one the compiler may repeat or merge with another */
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+
 /* Written by user space before load. */
 const volatile __u16 targ_family = 0;
 const volatile __u32 targ_nports = 0;

@@ -260,22 +260,102 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 	submit(e, sizeof(*e));
 }
 
-/* From a tp_btf program: @tp from bpf_skc_to_tcp_sock(). */
-static __always_inline void emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
+/* From a tp_btf program: @tp from bpf_skc_to_tcp_sock().  True if it went out. */
+static __always_inline bool emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
 				     const struct tt_sock *ts, __u8 hook, __u8 close_how,
 				     __u64 now)
 {
 	struct tt_event *e = ev_reserve();
 
 	if (!e)
-		return;
+		return false;
 	LOAD_TUPLE(e, tp);
 	if (!wanted(e)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return;
+		return false;
 	}
 	load_stats(e, tp);
 	ev_finish(e, fact, oldstate, ts, hook, close_how, now);
+	return true;
+}
+
+/*
+ * The wire view's handshakes need a claim from the socket view before the
+ * joiner's window ends, or they go out as wire-only CONNECT rows: the
+ * CONNECT of a local initiator, or else the responder's PASSIVE_EST (its
+ * accept() may come much later).  When both ends are on this host the
+ * CONNECT has claimed the handshake already, and the PASSIVE_EST would be
+ * the connection's eighth record for nothing.  So the CONNECT leaves its
+ * tuple in a slot, and the responder, one round trip later, skips its
+ * PASSIVE_EST if the slot still holds it.
+ *
+ * A slot is a hint: another connection may overwrite it, or two CPUs tear
+ * it; a mismatch only costs the PASSIVE_EST it would have saved.  A match is
+ * taken once, and only within TT_OPENED_NS, so a tuple that a remote
+ * initiator reuses later is not taken for a local one.
+ */
+struct tt_opened opened_slots[TT_OPENED_SLOTS] = {};
+
+/* the tuple from the initiator's side; @local_is_init: @tp is the initiator */
+static __always_inline __u32 opened_key(struct tt_opened *o, const struct tcp_sock *tp,
+					bool local_is_init)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 *l = local_is_init ? o->iaddr : o->raddr;
+	__u32 *r = local_is_init ? o->raddr : o->iaddr;
+	__u16 lport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	__u16 rport = bpf_ntohs(c->skc_dport);
+	__u32 h;
+
+	o->family = c->skc_family;
+	o->iport = local_is_init ? lport : rport;
+	o->rport = local_is_init ? rport : lport;
+	if (o->family == AF_INET) {
+		l[0] = c->skc_rcv_saddr;
+		r[0] = c->skc_daddr;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			l[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			r[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
+	h = ((__u32)o->iport << 16 | o->rport) ^ o->family;
+	for (int i = 0; i < 4; i++)
+		h ^= o->iaddr[i] ^ (o->raddr[i] * 0x85ebca6bu);
+	return (h * 0x9e3779b1u) >> 20;	/* 12 bits */
+}
+
+static __always_inline bool opened_eq(const struct tt_opened *a, const struct tt_opened *b)
+{
+	__u32 d = (a->iport ^ b->iport) | (a->rport ^ b->rport) | (a->family ^ b->family);
+
+	for (int i = 0; i < 4; i++)
+		d |= (a->iaddr[i] ^ b->iaddr[i]) | (a->raddr[i] ^ b->raddr[i]);
+	return !d;
+}
+
+/* A CONNECT went out: its responder may be local too. */
+static __always_inline void opened_note(const struct tcp_sock *tp, __u64 now)
+{
+	struct tt_opened o = {};
+	__u32 i = opened_key(&o, tp, true) & (TT_OPENED_SLOTS - 1);
+
+	o.est_ns = now;
+	opened_slots[i] = o;
+}
+
+/* The responder's handshake: did a local CONNECT claim it? */
+static __always_inline bool opened_take(const struct tcp_sock *tp, __u64 now)
+{
+	struct tt_opened o = {};
+	__u32 i = opened_key(&o, tp, false) & (TT_OPENED_SLOTS - 1);
+	struct tt_opened *s = &opened_slots[i];
+	__u64 est = READ_ONCE(s->est_ns);
+
+	if (!est || now - est > TT_OPENED_NS || !opened_eq(s, &o))
+		return false;
+	s->est_ns = 0;
+	return true;
 }
 
 /* From a program that has only the socket's address. */
@@ -397,7 +477,9 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					break;
 				}
 			}
-			emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
+			if (emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now) &&
+			    wire_join)
+				opened_note(tp, now);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
 				nts.flags = TT_F_PASSIVE;
@@ -430,7 +512,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					break;
 				}
 				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER, 0, now);
-			} else if (wire_join) {
+			} else if (wire_join && !opened_take(tp, now)) {
 				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
 			}
 		}

@@ -19,9 +19,6 @@
 
 #include "common.bpf.h"
 
-/* one load now, not one the compiler may repeat or merge with another */
-#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
-
 /*
  * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
  * in TT_WS_SYNACK are counted in pending_count[], in the slot of the final

@@ -3,12 +3,14 @@
  * tt-peer: the client and server the netns scenarios run, so that every
  * event has a known PID, command name and behaviour.
  *
- *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst|first|linger2] [-N NAME]
+ *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst|first|linger2] [-d MS] [-N NAME]
  *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-w MS] [-N NAME]
  *
  * Server modes: fin reads to the end and closes; rst aborts (SO_LINGER 0);
  * first reads once and closes first; linger2 reads once, sends its FIN, and
  * closes in FIN_WAIT2 with TCP_LINGER2 -1 (an abort after close()).
+ * -d waits MS between a connection's arrival and its accept(): it sits in
+ * the accept queue.
  * -H keeps the connection open (no shutdown) until the peer closes it.
  * -w keeps it open MS more after the peer's FIN, then writes a byte.
  *
@@ -66,7 +68,8 @@ static const char *ename(int e)
 	}
 }
 
-static int server(const struct sockaddr_storage *ss, socklen_t len, int count, const char *mode)
+static int server(const struct sockaddr_storage *ss, socklen_t len, int count, const char *mode,
+		  int delay_ms)
 {
 	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM, 0);
 	char buf[4096];
@@ -79,8 +82,16 @@ static int server(const struct sockaddr_storage *ss, socklen_t len, int count, c
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	for (int i = 0; i < count; i++) {
-		int c = accept(fd, NULL, NULL);
+		int c;
 
+		if (delay_ms) {
+			/* from the connection's arrival, not from ours */
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			poll(&p, 1, -1);
+			usleep(delay_ms * 1000);
+		}
+		c = accept(fd, NULL, NULL);
 		if (c < 0) {
 			perror("tt-peer accept");
 			return 1;
@@ -183,7 +194,7 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 int main(int argc, char **argv)
 {
 	const char *mode = "fin", *name = NULL;
-	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, linger_ms = 0, opt;
+	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, linger_ms = 0, delay_ms = 0, opt;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -192,7 +203,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 4;
-	while ((opt = getopt(argc, argv, "n:m:t:s:HN:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:HN:w:d:")) != -1) {
 		switch (opt) {
 		case 'n': count = atoi(optarg); break;
 		case 'm': mode = optarg; break;
@@ -201,6 +212,7 @@ int main(int argc, char **argv)
 		case 'H': hold = 1; break;
 		case 'N': name = optarg; break;
 		case 'w': linger_ms = atoi(optarg); break;
+		case 'd': delay_ms = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -209,6 +221,6 @@ int main(int argc, char **argv)
 	make_addr(argv[2], argv[3], &ss, &len);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "server"))
-		return server(&ss, len, count, mode);
+		return server(&ss, len, count, mode, delay_ms);
 	return client(&ss, len, timeout_ms, bytes, hold, linger_ms);
 }
