@@ -1050,6 +1050,16 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 		flow_done(c, f, &j);
 		return tt_cls_flush(c, w->ts_ns, false);
 	}
+	/*
+	 * The end of a flow with a local socket still open: its CLOSE comes
+	 * within moments of the FINs or the RST (or at the end of LAST_ACK's
+	 * retransmissions), and takes this fact then.  A wire row here would
+	 * mostly be built, held and dropped; and where no local end closed
+	 * within the join window (a LAST_ACK waiting for a lost ACK), it went
+	 * out as a second line for the same end.
+	 */
+	if (cls == CLS_END && (f->ends_open & ~f->ends_closed))
+		return tt_cls_flush(c, w->ts_ns, false);
 
 	/* no socket view partner yet: a wire row that waits to be claimed */
 	wire_row(c, w, wire_type(w), &r);
@@ -1094,6 +1104,9 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 		else if (f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
 			 !f->c[CLS_END].sock_seen)
 			keep = 30000000000ull;
+		else if (f->c[CLS_END].wire_seen && !f->c[CLS_END].sock_seen &&
+			 (f->ends_open & ~f->ends_closed))
+			keep = 30000000000ull;	/* a CLOSE still to take the wire's end */
 		else
 			keep = 2000000000ull;
 		if (f->last_ns + keep < now) {

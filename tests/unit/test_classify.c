@@ -524,6 +524,47 @@ static void test_finished_flow_is_forgotten(void **state)
 	assert_int_equal(f->sink.rows[4].views, TT_VIEW_SOCK);
 }
 
+/*
+ * A server whose final ACK is lost stays in LAST_ACK and retransmits its FIN:
+ * its CLOSE comes seconds after the wire saw both FINs, and its client is not
+ * on this host.  That end is one line, the socket's, with the wire's facts; not
+ * a wire-only CLOSE as well.
+ */
+static void test_late_close_takes_the_wire_end(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event e;
+	struct tt_wire_event w;
+
+	tt_cls_enable_wire(&f->cls, 3, NULL, 0);
+	w = wev(TT_WFACT_HANDSHAKE, 1, 1001);
+	w.synack_ns = 1000 * MS + 500000;
+	w.ack_ns = 1001 * MS;
+	tt_cls_feed_wire(&f->cls, &w);
+	e = server_ev(TT_FACT_ACCEPTED, 1002);
+	e.flags |= TT_F_ACCEPTED;
+	e.start_ns = 1000 * MS;
+	e.est_ns = 1001 * MS;
+	tt_cls_feed(&f->cls, &e);
+	/* the client closed first; the server's FIN made both */
+	w = wev(TT_WFACT_CLOSE, 1, 1100);
+	w.by = TT_BY_INITIATOR;
+	tt_cls_feed_wire(&f->cls, &w);
+	/* the server's CLOSE, 4 s after the FINs: past the 2 s sweep of other flows */
+	tt_cls_flush(&f->cls, 2000 * MS, false);
+	tt_cls_flush(&f->cls, 4000 * MS, false);
+	e = server_ev(TT_FACT_CLOSED, 5100);
+	e.oldstate = TCP_LAST_ACK;
+	tt_cls_feed(&f->cls, &e);
+	tt_cls_flush(&f->cls, 5100 * MS, true);
+	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.rows[0].type, TT_ACCEPT);
+	assert_int_equal(f->sink.rows[1].type, TT_CLOSE);
+	assert_int_equal(f->sink.rows[1].pid, 42);
+	assert_int_equal(f->sink.rows[1].views, TT_VIEW_SOCK | TT_VIEW_WIRE);
+	assert_int_equal(f->cls.flows.count, 0);
+}
+
 /* Waiting for the wire does not stretch the wait for an RST: 100 ms, not 200. */
 static void test_joined_close_waits_only_the_rst_hold(void **state)
 {
@@ -597,6 +638,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_finished_flow_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_joined_close_waits_only_the_rst_hold, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_late_close_takes_the_wire_end, setup, teardown),
 		cmocka_unit_test(test_summary_math),
 		cmocka_unit_test_setup_teardown(test_stop_on_output_error, setup, teardown),
 	};
