@@ -254,6 +254,28 @@ int tt_bpf_events_fd(const struct tt_bpf *b)
 	return bpf_map__fd(b->skel->maps.events);
 }
 
+/*
+ * A tracing program that fires while the same program already runs on that
+ * CPU is skipped by the kernel and counted in recursion_misses: a softirq's
+ * state change that interrupts a process context's one (close(), connect()).
+ * Each skip may have been a fact, so they count as lost.
+ */
+uint64_t tt_bpf_skipped(const struct tt_bpf *b)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 int tt_bpf_counters_fd(const struct tt_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.counters);
