@@ -285,8 +285,8 @@ static __always_inline bool emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 
  * CONNECT of a local initiator, or else the responder's PASSIVE_EST (its
  * accept() may come much later).  When both ends are on this host the
  * CONNECT has claimed the handshake already, and the PASSIVE_EST would be
- * the connection's eighth record for nothing.  So the CONNECT leaves its
- * tuple in a slot, and the responder, one round trip later, skips its
+ * one of the connection's seven records, for nothing.  So the CONNECT leaves
+ * its tuple in a slot, and the responder, one round trip later, skips its
  * PASSIVE_EST if the slot still holds it.
  *
  * A slot is a hint: another connection may overwrite it, or two CPUs tear
@@ -406,6 +406,7 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 	const struct tcp_sock *tp;
 	__u64 key;
 	struct tt_sock *ts, nts = {};
+	bool sent;
 	__u64 now;
 
 	/*
@@ -477,8 +478,8 @@ int BPF_PROG(tt_set_state, const struct sock *sk, const int oldstate, const int 
 					break;
 				}
 			}
-			if (emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now) &&
-			    wire_join)
+			sent = emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
+			if (sent && wire_join)
 				opened_note(tp, now);
 		} else if (oldstate == TCP_SYN_RECV) {
 			if (!ts) {
