@@ -10,35 +10,32 @@
 . "$(dirname "$0")/lib.sh"
 setup_pair
 
-# both ends visible
-start_tracker_in "$NS_S" -i "$VETH_S" -P 7111
-start_server "$NS_S" $S4 7111 -n 1 -d 600
-SRV1=$SRV_PID
-client "$NS_C" $S4 7111
-[ "$CLI_RESULT" = ok ] || die "client 7111: $CLI_RESULT"
-CLI1=$CLI_PID
-sleep 0.5
-stop_tracker
-[ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC (both ends)"
+# late_accept DESC PORT [TRACKER ARGS...]: one connection accepted 600 ms late
+late_accept() {
+	local desc=$1 port=$2
+	shift 2
+	start_tracker_in "$NS_S" -i "$VETH_S" -P "$port" "$@"
+	start_server "$NS_S" $S4 "$port" -n 1 -d 600
+	client "$NS_C" $S4 "$port"
+	[ "$CLI_RESULT" = ok ] || die "$desc: client: $CLI_RESULT"
+	sleep 0.5
+	stop_tracker
+	[ "$TT_RC" -eq 0 ] || fail "$desc: exit status $TT_RC"
+}
+
+late_accept "both ends" 7111
 expect_json "both ends: one CONNECT, the client's, joined with the wire" \
-	"[.[] | select(.type == \"CONNECT\")] | length == 1 and .[0].pid == $CLI1 and .[0].view == \"both\""
+	"[.[] | select(.type == \"CONNECT\")] | length == 1 and .[0].pid == $CLI_PID and .[0].view == \"both\""
 expect_json "both ends: one ACCEPT, the server's, 600 ms in the accept queue" \
-	"[.[] | select(.type == \"ACCEPT\")] | length == 1 and .[0].pid == $SRV1 and .[0].accept_wait_ms >= 500"
+	"[.[] | select(.type == \"ACCEPT\")] | length == 1 and .[0].pid == $SRV_PID and .[0].accept_wait_ms >= 500"
 expect_json "both ends: no wire-only line" \
 	"[.[] | select(.type != \"SUMMARY\" and .view == \"wire\")] | length == 0"
 
 # only the server's namespace: the client is someone else's
-start_tracker_in "$NS_S" -i "$VETH_S" -P 7112 --netns "$NS_S"
-start_server "$NS_S" $S4 7112 -n 1 -d 600
-SRV2=$SRV_PID
-client "$NS_C" $S4 7112
-[ "$CLI_RESULT" = ok ] || die "client 7112: $CLI_RESULT"
-sleep 0.5
-stop_tracker
-[ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC (--netns)"
+late_accept "--netns" 7112 --netns "$NS_S"
 expect_json "--netns: no CONNECT line, the wire's handshake was claimed by the server" \
 	"[.[] | select(.type == \"CONNECT\")] | length == 0"
 expect_json "--netns: one ACCEPT, the server's, with the wire's latency" \
-	"[.[] | select(.type == \"ACCEPT\")] | length == 1 and .[0].pid == $SRV2 and .[0].view == \"both\""
+	"[.[] | select(.type == \"ACCEPT\")] | length == 1 and .[0].pid == $SRV_PID and .[0].view == \"both\""
 expect_nothing_left
 finish

@@ -509,6 +509,12 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 	return *f;
 }
 
+/* A local socket of the flow reported its opening and not yet its CLOSE. */
+static bool local_end_open(const struct tt_jflow *f)
+{
+	return f->ends_open & ~f->ends_closed;
+}
+
 /*
  * Forget a flow as soon as nothing more can come for it, instead of at the
  * next sweep: the wire saw it open and end, every local socket that opened
@@ -519,7 +525,7 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 static void flow_done(struct tt_classifier *c, struct tt_jflow *f, const struct tt_key *j)
 {
 	if (!f->c[CLS_OPEN].wire_seen || !f->c[CLS_END].wire_seen || !f->ends_open ||
-	    (f->ends_open & ~f->ends_closed) || f->timeout_pending)
+	    local_end_open(f) || f->timeout_pending)
 		return;
 	for (int i = 0; i < 3; i++)
 		if (f->c[i].wire_row_held || f->c[i].nsock)
@@ -1058,7 +1064,7 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	 * within the join window (a LAST_ACK waiting for a lost ACK), it went
 	 * out as a second line for the same end.
 	 */
-	if (cls == CLS_END && (f->ends_open & ~f->ends_closed))
+	if (cls == CLS_END && local_end_open(f))
 		return tt_cls_flush(c, w->ts_ns, false);
 
 	/* no socket view partner yet: a wire row that waits to be claimed */
@@ -1105,7 +1111,7 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 			 !f->c[CLS_END].sock_seen)
 			keep = 30000000000ull;
 		else if (f->c[CLS_END].wire_seen && !f->c[CLS_END].sock_seen &&
-			 (f->ends_open & ~f->ends_closed))
+			 local_end_open(f))
 			keep = 30000000000ull;	/* a CLOSE still to take the wire's end */
 		else
 			keep = 2000000000ull;

@@ -469,6 +469,16 @@ static struct tt_event server_ev(uint8_t fact, uint64_t ts_ms)
 	return e;
 }
 
+/* The wire's handshake of ev()'s connection: SYN at 1000 ms, SYN-ACK 0.5 ms later, ACK at 1001. */
+static void feed_handshake(struct fixture *f)
+{
+	struct tt_wire_event w = wev(TT_WFACT_HANDSHAKE, 1, 1001);
+
+	w.synack_ns = 1000 * MS + 500000;
+	w.ack_ns = 1001 * MS;
+	tt_cls_feed_wire(&f->cls, &w);
+}
+
 /*
  * Both ends on this host, and the wire: the joiner forgets the flow once the
  * last socket has closed, and a new connection on the same tuple gets
@@ -487,10 +497,7 @@ static void test_finished_flow_is_forgotten(void **state)
 	tt_cls_feed(&f->cls, &e);
 	e = server_ev(TT_FACT_PASSIVE_EST, 1001);
 	tt_cls_feed(&f->cls, &e);
-	w = wev(TT_WFACT_HANDSHAKE, 1, 1001);
-	w.synack_ns = 1000 * MS + 500000;
-	w.ack_ns = 1001 * MS;
-	tt_cls_feed_wire(&f->cls, &w);
+	feed_handshake(f);
 	e = server_ev(TT_FACT_ACCEPTED, 1002);
 	e.flags |= TT_F_ACCEPTED;
 	e.est_ns = 1001 * MS;
@@ -537,10 +544,7 @@ static void test_late_close_takes_the_wire_end(void **state)
 	struct tt_wire_event w;
 
 	tt_cls_enable_wire(&f->cls, 3, NULL, 0);
-	w = wev(TT_WFACT_HANDSHAKE, 1, 1001);
-	w.synack_ns = 1000 * MS + 500000;
-	w.ack_ns = 1001 * MS;
-	tt_cls_feed_wire(&f->cls, &w);
+	feed_handshake(f);
 	e = server_ev(TT_FACT_ACCEPTED, 1002);
 	e.flags |= TT_F_ACCEPTED;
 	e.start_ns = 1000 * MS;
