@@ -58,7 +58,6 @@ struct pkt {
 	__u8 pad;
 	__u32 seq;		/* host order */
 	__u32 ack;
-	__u32 payload;		/* bytes after the TCP header */
 	void *l3;		/* the IP header, bounds already checked */
 	__u8 saddr[16];		/* filled by load_addrs(), past the fast path */
 	__u8 daddr[16];
@@ -99,7 +98,7 @@ static __always_inline int parse_eth(struct cursor *c, __u16 *proto)
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u32 *l4len)
+static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 {
 	struct iphdr *ip = pull(c, sizeof(*ip));
 	__u32 hl;
@@ -116,21 +115,18 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p, __u32 *l4
 		return PARSE_TRUNCATED;
 	p->family = AF_INET;
 	p->l3 = ip;
-	*l4len = bpf_ntohs(ip->tot_len) > hl ? bpf_ntohs(ip->tot_len) - hl : 0;
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u32 *l4len)
+static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = pull(c, sizeof(*ip6));
-	__u32 len;
 	__u8 nh;
 	int i;
 
 	if (!ip6)
 		return PARSE_TRUNCATED;
 	nh = ip6->nexthdr;
-	len = bpf_ntohs(ip6->payload_len);
 	/* a bounded walk: the verifier needs it, and so do hostile packets */
 #pragma unroll
 	for (i = 0; i < TT_MAX_EXTHDRS; i++) {
@@ -147,7 +143,6 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u32 *l4
 			if (fh->frag_off & bpf_htons(0xfff8))
 				return PARSE_OTHER;	/* not the first fragment */
 			nh = fh->nexthdr;
-			len -= sizeof(*fh);
 			continue;
 		}
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
@@ -161,30 +156,25 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p, __u32 *l4
 		if (!pull(c, hlen - sizeof(*oh)))
 			return PARSE_TRUNCATED;
 		nh = oh->nexthdr;
-		len -= hlen;
 	}
 	if (nh != IPPROTO_TCP)
 		return PARSE_OTHER;
 	p->family = AF_INET6;
 	p->l3 = ip6;
-	*l4len = len;
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_tcp(struct cursor *c, struct pkt *p, __u32 l4len)
+static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
 {
 	struct tcphdr *th = pull(c, sizeof(*th));
-	__u32 doff;
 
 	if (!th)
 		return PARSE_TRUNCATED;
-	doff = th->doff * 4;
 	p->sport = bpf_ntohs(th->source);
 	p->dport = bpf_ntohs(th->dest);
 	p->flags = ((__u8 *)th)[13];
 	p->seq = bpf_ntohl(th->seq);
 	p->ack = bpf_ntohl(th->ack_seq);
-	p->payload = l4len > doff ? l4len - doff : 0;
 	return PARSE_TCP;
 }
 
@@ -213,7 +203,6 @@ static __always_inline void load_addrs(struct pkt *p)
 static __always_inline int parse_packet(void *data, void *data_end, struct pkt *p)
 {
 	struct cursor c = { .pos = data, .end = data_end };
-	__u32 l4len = 0;
 	__u16 proto;
 	int ret;
 
@@ -221,14 +210,14 @@ static __always_inline int parse_packet(void *data, void *data_end, struct pkt *
 	if (ret != PARSE_TCP)
 		return ret;
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = parse_ipv4(&c, p, &l4len);
+		ret = parse_ipv4(&c, p);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = parse_ipv6(&c, p, &l4len);
+		ret = parse_ipv6(&c, p);
 	else
 		return PARSE_OTHER;
 	if (ret != PARSE_TCP)
 		return ret;
-	return parse_tcp(&c, p, l4len);
+	return parse_tcp(&c, p);
 }
 
 #endif /* TT_PARSE_H */

@@ -250,7 +250,7 @@ static __always_inline void on_rst(const struct pkt *p, const struct tt_flow_key
 	}
 }
 
-/* no clock argument: only the FIN that ends the flow reads it */
+/* no clock argument: only the FINs that end a handshake or the flow read it */
 static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key *k,
 				   bool sender_lo, __u8 dir)
 {
@@ -260,9 +260,21 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 	if (!f || f->state < TT_WS_SYNACK)
 		return;
 	if (f->state == TT_WS_SYNACK) {
-		/* the final ACK was missed (or the FIN carries it) */
+		/*
+		 * The final ACK was missed (lost, or a miscounted slot let the
+		 * fast path skip it), or this FIN carries it.  The handshake
+		 * still happened: report it, or the sockets' CONNECT and ACCEPT
+		 * go out without the wire.  The ACK's time is this FIN's only
+		 * when the FIN is the initiator's first segment after its SYN.
+		 */
+		__u64 now = bpf_ktime_get_ns();
+
 		f->state = TT_WS_EST;
+		if (f->init_is_lo == sender_lo && p->seq == f->syn_seq + 1 &&
+		    p->ack == f->synack_seq + 1)
+			f->ack_ns = now;
 		handshake_done(k, f);
+		emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
 	}
 	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
 	if (f->fins & by)
@@ -293,8 +305,12 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 		return;
 	}
 	if (!(p.flags & (TH_SYN | TH_RST | TH_FIN))) {
-		/* the fast path: data, and pure ACKs unless a handshake may be completing */
-		if (!(p.flags & TH_ACK) || p.payload)
+		/*
+		 * The fast path: every ACK unless a handshake may be completing.
+		 * Data too, since a client that writes at once may carry its
+		 * final ACK on the first data segment.
+		 */
+		if (!(p.flags & TH_ACK))
 			return;
 		slot = pending_slot(p.ack, p.sport, p.dport);
 		pending = READ_ONCE(pending_count[slot]);

@@ -37,12 +37,14 @@ struct spec {
 
 static struct wire_bpf *skel;
 static int nevents;
-static struct tt_wire_event last;
+static struct tt_wire_event last, seen[8];	/* the latest, and the first 8 */
 
 static int on_event(void *ctx, void *data, size_t size)
 {
 	if (size == sizeof(struct tt_wire_event)) {
 		memcpy(&last, data, sizeof(last));
+		if (nevents < 8)
+			seen[nevents] = last;
 		nevents++;
 	}
 	return 0;
@@ -165,6 +167,7 @@ static int setup(void **state)
 	assert_int_equal(wire_bpf__load(skel), 0);
 	nevents = 0;
 	memset(&last, 0, sizeof(last));
+	memset(seen, 0, sizeof(seen));
 	return 0;
 }
 
@@ -390,6 +393,51 @@ static void test_stale_pending_count_is_reset(void **state)
 	assert_int_equal(COUNT(0, 41000), 0);
 }
 
+/* a client that writes at once may carry its final ACK on data: it ends the handshake */
+static void test_final_ack_on_data(void **state)
+{
+	run(&SYN());
+	run(&SYNACK(40000));
+	run(&(struct spec){ .flags = 0x18, .seq = 1001, .ack = 5001, .sport = 40000, .dport = 80,
+			    .payload = 100 });
+	assert_int_equal(nevents, 1);
+	assert_int_equal(last.fact, TT_WFACT_HANDSHAKE);
+	assert_true(last.ack_ns >= last.synack_ns && last.synack_ns);
+	assert_int_equal(pending_total(), 0);
+}
+
+/*
+ * A handshake whose final ACK went unseen still happened: the first FIN
+ * reports it, with the ACK's time only when that FIN carries the ACK.
+ */
+static void test_fin_reports_a_handshake_missing_its_ack(void **state)
+{
+	run(&SYN());
+	run(&SYNACK(40000));
+	COUNT(5001, 40000) = 0;		/* as if miscounted: the ACK is skipped */
+	run(&FINAL_ACK(40000));
+	assert_int_equal(nevents, 0);
+	run(&(struct spec){ .flags = 0x11, .seq = 1101, .ack = 5001, .sport = 40000,
+			    .dport = 80 });
+	assert_int_equal(nevents, 1);
+	assert_int_equal(seen[0].fact, TT_WFACT_HANDSHAKE);
+	assert_int_equal(seen[0].ack_ns, 0);	/* after data: the ACK's time is unknown */
+	assert_true(seen[0].synack_ns >= seen[0].syn_ns && seen[0].synack_ns);
+	run(&(struct spec){ .flags = 0x11, .seq = 5001, .ack = 1102, .sport = 40000, .dport = 80,
+			    .reverse = true });
+	assert_int_equal(nevents, 2);
+	assert_int_equal(seen[1].fact, TT_WFACT_CLOSE);
+
+	/* the client's first segment after its SYN is a FIN: it carries the ACK */
+	run(&SYN(.sport = 40001));
+	run(&SYNACK(40001));
+	run(&(struct spec){ .flags = 0x11, .seq = 1001, .ack = 5001, .sport = 40001,
+			    .dport = 80 });
+	assert_int_equal(nevents, 3);
+	assert_int_equal(seen[2].fact, TT_WFACT_HANDSHAKE);
+	assert_true(seen[2].ack_ns >= seen[2].synack_ns && seen[2].synack_ns);
+}
+
 static void test_xdp_passes(void **state)
 {
 	uint8_t buf[1500];
@@ -418,6 +466,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pending_is_counted_per_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_pending_count_is_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_final_ack_on_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fin_reports_a_handshake_missing_its_ack, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_passes, setup, teardown),
 	};
 
