@@ -211,6 +211,8 @@ enum tt_counter {
 	TT_CNT_CONNECTED,	/* CONNECTs */
 	TT_CNT_ACCEPTED,	/* ACCEPTs */
 	TT_CNT_CLOSED,		/* those connections, closed again */
+	/* state changes tt_set_state skipped (nested) and its twin handled */
+	TT_CNT_STATE_RESCUED,
 	TT_CNT_MAX,
 };
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Floods stay bounded and counted: 100,000 spoofed SYNs through an attached
 # interface (more than the 65,536-flow wire table), with a real connection in
-# the middle; and a storm of connections into a tiny ring buffer, whose loss is
-# counted and shown, never silent.
+# the middle; a storm of connections into a tiny ring buffer, whose loss is
+# counted and shown, never silent; and a storm with both views, every
+# connection reported once.
 . "$(dirname "$0")/lib.sh"
 setup_pair
 STORM=$TOP/build/tt-storm
@@ -48,5 +49,27 @@ LOST=$(sed -n 's/^\[Lost events: \([0-9]*\)\]$/\1/p' "$WORK/table.txt")
 ROWS=$(grep -cE ' (CONNECT|ACCEPT|CLOSE|RESET) ' "$WORK/table.txt")
 # every connection makes 4 socket facts: what is missing was counted as lost
 [ $((ROWS + LOST)) -ge 16000 ] || fail "rows $ROWS + lost $LOST < 16000 facts: some loss went uncounted"
+
+# A storm with both views, read as it comes: every connection once (the
+# state-change program's twin, there for changes nested in it, must not
+# report a change twice), and every end as a CLOSE line or counted as lost.
+ip netns exec "$NS_S" sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
+ip netns exec "$NS_S" "$STORM" server $S4 7504 2 &
+BG_PIDS+=($!)
+sleep 0.3
+start_tracker_in "$NS_S" -i "$VETH_S" -P 7504
+ip netns exec "$NS_C" "$STORM" client $S4 7504 2 10000 >"$WORK/storm.txt" ||
+	fail "storm: $(cat "$WORK/storm.txt")"
+sleep 1
+stop_tracker
+[ "$TT_RC" -eq 0 ] || fail "both-view storm: exit status $TT_RC"
+# (counts, not tuples: the client's ports come round again within 10,000)
+expect_json "the storm's 10,000 connections: one CONNECT and one ACCEPT each, joined" \
+	"([.[] | select(.type==\"CONNECT\" and .view==\"both\")] | length) == 10000 and
+	 ([.[] | select(.type==\"ACCEPT\" and .view==\"both\")] | length) == 10000 and
+	 ([.[] | select(.type==\"CONNECT\" or .type==\"ACCEPT\")] | length) == 20000"
+expect_json "each end closes once: 20,000 CLOSE lines, less what the summary counts as lost" \
+	"([.[] | select(.type==\"CLOSE\")] | length) as \$n |
+	 \$n <= 20000 and \$n + (last | .lost) >= 20000"
 expect_nothing_left
 finish

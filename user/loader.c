@@ -113,6 +113,21 @@ static const char *prog_desc(const struct bpf_program *p)
 	return bpf_program__section_name(p);
 }
 
+static int attach_one(struct tt_bpf *b, struct bpf_program *p, char *err, size_t len)
+{
+	struct bpf_link *l = bpf_program__attach(p);
+
+	if (!l)
+		return tt_errf(err, len, -errno, "attach %s: %s", prog_desc(p), strerror(errno));
+	if (b->nlinks == TT_MAX_LINKS) {
+		bpf_link__destroy(l);
+		return tt_errf(err, len, -E2BIG, "too many BPF links");
+	}
+	b->links[b->nlinks++] = l;
+	tt_info("attached %s", prog_desc(p));
+	return 0;
+}
+
 static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_hook_pref v,
 		       bool syscalls, char *err, size_t len)
 {
@@ -157,25 +172,21 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 			   strerror(-ret));
 		goto out;
 	}
+	/*
+	 * tt_set_state's twin goes last: a tracepoint calls its programs in
+	 * the order they were attached, and the twin looks for the notes the
+	 * first one left (kern/tcptrack.bpf.c).
+	 */
 	bpf_object__for_each_program(p, s->obj) {
-		struct bpf_link *l;
-
-		if (!bpf_program__autoload(p))
+		if (p == s->progs.tt_set_state_twin || !bpf_program__autoload(p))
 			continue;
-		l = bpf_program__attach(p);
-		if (!l) {
-			ret = tt_errf(err, len, -errno, "attach %s: %s", prog_desc(p),
-				   strerror(errno));
+		ret = attach_one(b, p, err, len);
+		if (ret)
 			goto out;
-		}
-		if (b->nlinks == TT_MAX_LINKS) {
-			bpf_link__destroy(l);
-			ret = tt_errf(err, len, -E2BIG, "too many BPF links");
-			goto out;
-		}
-		b->links[b->nlinks++] = l;
-		tt_info("attached %s", prog_desc(p));
 	}
+	ret = attach_one(b, s->progs.tt_set_state_twin, err, len);
+	if (ret)
+		goto out;
 	return 0;
 out:
 	detach_all(b);
@@ -260,20 +271,27 @@ int tt_bpf_events_fd(const struct tt_bpf *b)
  * state change that interrupts a process context's one (close(), connect()).
  * Each skip may have been a fact, so they count as lost.
  */
-uint64_t tt_bpf_skipped(const struct tt_bpf *b)
+uint64_t tt_bpf_skipped(const struct tt_bpf *b, uint64_t rescued)
 {
 	struct bpf_program *prog;
-	uint64_t n = 0;
+	uint64_t n = 0, state = 0;
 
 	bpf_object__for_each_program(prog, b->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		/* the twin skips only inside itself, where tt_set_state ran */
+		if (fd < 0 || prog == b->skel->progs.tt_set_state_twin ||
+		    bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		if (prog == b->skel->progs.tt_set_state)
+			state = info.recursion_misses;
+		else
 			n += info.recursion_misses;
 	}
-	return n;
+	/* @rescued was read first: never more than the skips read after it */
+	return n + (state > rescued ? state - rescued : 0);
 }
 
 int tt_bpf_counters_fd(const struct tt_bpf *b)

@@ -24,7 +24,11 @@ void tt_bpf_stop(struct tt_bpf *b);
 int tt_bpf_events_fd(const struct tt_bpf *b);
 int tt_bpf_counters_fd(const struct tt_bpf *b);
 int tt_bpf_counters(const struct tt_bpf *b, uint64_t out[TT_CNT_MAX]);
-/* Program runs the kernel skipped because the program was already running. */
-uint64_t tt_bpf_skipped(const struct tt_bpf *b);
+/*
+ * Program runs the kernel skipped because the program was already running,
+ * less the @rescued state changes (TT_CNT_STATE_RESCUED, read before) that
+ * tt_set_state's twin ran for in its place.
+ */
+uint64_t tt_bpf_skipped(const struct tt_bpf *b, uint64_t rescued);
 
 #endif

@@ -87,7 +87,7 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	/* the next period starts from what this one counted */
 	if (base != zero)
 		memcpy(base, cnt, sizeof(cnt));
-	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf);
+	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
 	s.untracked = cnt[TT_CNT_SOCK_FULL] +
 		      a->cls.untracked_flows;
 	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
