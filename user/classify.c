@@ -307,14 +307,43 @@ void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
 		memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
 }
 
-int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k)
+int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const struct tt_key *k)
 {
 	struct tt_key n = *k;
 
 	normalize(&n);
 	if (!tt_cls_key_wanted(c->cfg, &n))
 		return 0;
-	return tt_conntab_add(&c->active, &n);
+	return tt_conntab_add(into, &n);
+}
+
+long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live)
+{
+	struct tt_key *gone = NULL;
+	size_t n = 0, cap = 0;
+
+	/* collected first: a delete during the walk could make it skip a key */
+	for (size_t i = 0; i < c->active.cap; i++) {
+		const struct tt_key *k;
+
+		if (!tt_conntab_slot(&c->active, i, &k) || tt_conntab_has(live, k))
+			continue;
+		if (n == cap) {
+			struct tt_key *p = realloc(gone, (cap ? cap * 2 : 16) * sizeof(*p));
+
+			if (!p) {
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = p;
+			cap = cap ? cap * 2 : 16;
+		}
+		gone[n++] = *k;
+	}
+	for (size_t i = 0; i < n; i++)
+		tt_conntab_del(&c->active, &gone[i]);
+	free(gone);
+	return n;
 }
 
 static void release(struct tt_classifier *c, const struct tt_row *r)

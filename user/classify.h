@@ -126,8 +126,18 @@ void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
 			const struct tt_prefix *prefixes, int n);
 /* Releases rows whose hold ended by @now_ns (CLOCK_MONOTONIC); all with @all. */
 int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all);
-/* Adds a connection established before tracing started: 1 added, 0 not, -ENOMEM. */
-int tt_cls_seed(struct tt_classifier *c, const struct tt_key *k);
+/*
+ * Adds an established connection (from an inet_diag dump) to @into: the
+ * active set when seeding, or a fresh set to prune it by.  1 added, 0 not
+ * (filtered out, or already there), -ENOMEM.
+ */
+int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const struct tt_key *k);
+/*
+ * Forgets the active connections that @live (a complete dump taken after
+ * every fact read so far) does not hold: their CLOSE was lost.  Returns how
+ * many, or -ENOMEM.
+ */
+long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live);
 bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k);
 bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k);
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s);

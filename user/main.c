@@ -15,6 +15,9 @@
 #include "seed.h"
 #include "wire.h"
 
+/* the least time between two re-reads of the active connections */
+#define TT_RESYNC_NS	(10 * 1000000000ull)
+
 static volatile sig_atomic_t exiting;
 static char outbuf[1 << 16];	/* stdout's buffer when it is not a terminal */
 
@@ -32,6 +35,8 @@ struct app {
 	uint64_t start_ns;
 	int out_err;		/* stdout failed (for example a closed pipe) */
 	uint64_t kwindow[TT_CNT_MAX];	/* kernel counters when the interval began */
+	uint64_t lost_resynced;	/* lost facts when active connections were last re-read */
+	uint64_t resync_ns;
 };
 
 static uint64_t mono_ns(void)
@@ -72,11 +77,29 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	uint64_t cnt[TT_CNT_MAX] = { 0 }, zero[TT_CNT_MAX] = { 0 };
 	struct tt_summary s = { .ts_ns = now_ns };
 	struct tt_counts m = *n;
+	bool last = !base;
 	int64_t active;
 
 	if (!base)
 		base = zero;
 	tt_bpf_counters(&a->bpf, cnt);
+	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
+	/*
+	 * A lost CLOSE would leave its connection active for good: after a
+	 * loss, the sockets are dumped again (at most every TT_RESYNC_NS, and
+	 * before the last footer) and what is gone is forgotten.
+	 */
+	if (s.lost > a->lost_resynced && (last || now_ns - a->resync_ns >= TT_RESYNC_NS)) {
+		long n = tt_resync_active(&a->cls, a->cfg.netns);
+
+		if (n < 0)
+			tt_err("re-reading active connections after lost events: %s",
+			       strerror((int)-n));
+		else
+			tt_info("%ld active connections had lost their CLOSE", n);
+		a->lost_resynced = s.lost;
+		a->resync_ns = now_ns;
+	}
 	m.n[TT_CONNECT] += cnt[TT_CNT_CONNECTED] - base[TT_CNT_CONNECTED];
 	m.n[TT_ACCEPT] += cnt[TT_CNT_ACCEPTED] - base[TT_CNT_ACCEPTED];
 	tt_cls_summary(&m, (now_ns - since_ns) / 1e9, &s);
@@ -87,7 +110,6 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	/* the next period starts from what this one counted */
 	if (base != zero)
 		memcpy(base, cnt, sizeof(cnt));
-	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
 	s.untracked = cnt[TT_CNT_SOCK_FULL] +
 		      a->cls.untracked_flows;
 	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];

@@ -3,7 +3,8 @@
  * Seeding "Active connections" with what was established before tracing
  * began: an inet_diag dump (libnl-idiag) in every network namespace on the
  * host.  Namespaces are found through /proc/PID/ns/net and the names iproute2
- * keeps in /var/run/netns.
+ * keeps in /var/run/netns.  The same dump, after facts were lost, prunes the
+ * set of the connections whose CLOSE was among them.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,10 +31,12 @@
 		     (1 << IDIAG_SS_LAST_ACK) | (1 << IDIAG_SS_CLOSING))
 
 struct seed_ctx {
-	struct tt_classifier *cls;
+	const struct tt_classifier *cls;
+	struct tt_conntab *into;
 	uint32_t netns;
 	unsigned long added;
 	int err;
+	int failed;		/* namespaces whose dump failed */
 };
 
 static void copy_addr(uint8_t *dst, struct nl_addr *a)
@@ -61,7 +64,7 @@ static void seed_one(struct nl_object *obj, void *arg)
 	k.dport = ntohs(idiagnl_msg_get_dport(m));
 	copy_addr(k.saddr, idiagnl_msg_get_src(m));
 	copy_addr(k.daddr, idiagnl_msg_get_dst(m));
-	switch (tt_cls_seed(ctx->cls, &k)) {
+	switch (tt_cls_seed(ctx->cls, ctx->into, &k)) {
 	case 1:
 		ctx->added++;
 		break;
@@ -141,21 +144,23 @@ static void seed_path(const char *path, struct ns_set *seen, struct seed_ctx *ct
 		return;		/* the process or namespace went away meanwhile */
 	if (setns(fd, CLONE_NEWNET) == 0) {
 		ctx->netns = st.st_ino;
-		if (seed_current(ctx))
+		if (seed_current(ctx)) {
 			tt_info("seed: inet_diag dump in netns %lu failed",
 				(unsigned long)st.st_ino);
+			ctx->failed++;
+		}
 		(*nns)++;
 	}
 	close(fd);
 }
 
-int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
+/* Dumps the established connections of every namespace (or one) into @ctx->into. */
+static int dump_all(struct seed_ctx *ctx, uint32_t only_netns, int *nns)
 {
-	struct seed_ctx ctx = { .cls = cls };
 	struct ns_set seen = { 0 };
 	char path[300];
 	struct dirent *d;
-	int self, nns = 0, ret = 0;
+	int self, ret = 0;
 	DIR *dir;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -168,7 +173,7 @@ int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
 			if (d->d_name[0] < '1' || d->d_name[0] > '9')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
-			seed_path(path, &seen, &ctx, only_netns, &nns);
+			seed_path(path, &seen, ctx, only_netns, nns);
 		}
 		closedir(dir);
 	}
@@ -178,7 +183,7 @@ int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
 			if (d->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
-			seed_path(path, &seen, &ctx, only_netns, &nns);
+			seed_path(path, &seen, ctx, only_netns, nns);
 		}
 		closedir(dir);
 	}
@@ -186,7 +191,33 @@ int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
 		ret = -errno;	/* cannot happen as root; never trace from a foreign netns */
 	close(self);
 	free(seen.ino);
+	return ret;
+}
+
+int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
+{
+	struct seed_ctx ctx = { .cls = cls, .into = &cls->active };
+	int nns = 0, ret;
+
+	ret = dump_all(&ctx, only_netns, &nns);
 	tt_info("seeded %lu established connections from %d network namespaces", ctx.added,
 		nns);
+	return ret;
+}
+
+long tt_resync_active(struct tt_classifier *cls, uint32_t only_netns)
+{
+	struct tt_conntab live = { 0 };
+	struct seed_ctx ctx = { .cls = cls, .into = &live };
+	int nns = 0;
+	long ret;
+
+	ret = dump_all(&ctx, only_netns, &nns);
+	/* a namespace missing from the dump would look as if it had closed everything */
+	if (!ret && (ctx.failed || !nns))
+		ret = -EIO;
+	if (!ret)
+		ret = tt_cls_prune_active(cls, &live);
+	tt_conntab_free(&live);
 	return ret;
 }

@@ -306,8 +306,8 @@ static void test_active_connections(void **state)
 				 .dport = 50000, .saddr = { 10, 0, 0, 1 },
 				 .daddr = { 10, 0, 0, 9 } };
 
-	assert_int_equal(tt_cls_seed(&f->cls, &seeded), 1);
-	assert_int_equal(tt_cls_seed(&f->cls, &seeded), 0);	/* counted once */
+	assert_int_equal(tt_cls_seed(&f->cls, &f->cls.active, &seeded), 1);
+	assert_int_equal(tt_cls_seed(&f->cls, &f->cls.active, &seeded), 0);	/* counted once */
 	tt_cls_feed(&f->cls, &a);
 	tt_cls_feed(&f->cls, &a);				/* counted once */
 	tt_cls_feed(&f->cls, &b);
@@ -322,6 +322,39 @@ static void test_active_connections(void **state)
 	x.daddr[3] = 9;
 	tt_cls_feed(&f->cls, &x);
 	assert_int_equal(f->cls.active.count, 1);
+}
+
+/*
+ * A CLOSE lost with the ring buffer full would keep its connection active
+ * for good: a fresh dump of the sockets prunes it, and only it.
+ */
+static void test_dump_prunes_connections_whose_close_was_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_event a = ev(TT_FACT_ACTIVE_EST, 8000, 1);
+	struct tt_event b = ev(TT_FACT_ACTIVE_EST, 8001, 2);
+	struct tt_conntab live = { 0 };
+	struct tt_event x;
+	struct tt_key k;
+
+	tt_cls_feed(&f->cls, &a);
+	tt_cls_feed(&f->cls, &b);
+	assert_int_equal(f->cls.active.count, 2);
+	/* the dump holds 8001 (open) and a connection whose CONNECT is still unread */
+	assert_int_equal(tt_key_from_event(&b, &k), 0);
+	assert_int_equal(tt_cls_seed(&f->cls, &live, &k), 1);
+	k.sport = 8002;
+	assert_int_equal(tt_cls_seed(&f->cls, &live, &k), 1);
+	assert_int_equal(tt_cls_prune_active(&f->cls, &live), 1);
+	assert_int_equal(f->cls.active.count, 1);
+	assert_true(tt_conntab_has(&f->cls.active, &k) == false);
+	k.sport = 8001;
+	assert_true(tt_conntab_has(&f->cls.active, &k));
+	/* 8000's CLOSE, had it only been late, changes nothing now */
+	x = closed(8000, 3, TCP_FIN_WAIT2, 0);
+	tt_cls_feed(&f->cls, &x);
+	assert_int_equal(f->cls.active.count, 1);
+	tt_conntab_free(&live);
 }
 
 static void test_filters_and_counts(void **state)
@@ -373,14 +406,14 @@ static void test_port_and_netns_filters_apply_to_seed(void **state)
 
 	f->cfg.ports[0] = 443;
 	f->cfg.nports = 1;
-	assert_int_equal(tt_cls_seed(&f->cls, &k), 0);
+	assert_int_equal(tt_cls_seed(&f->cls, &f->cls.active, &k), 0);
 	assert_int_equal(f->cls.active.count, 0);
 	k.sport = 443;
-	tt_cls_seed(&f->cls, &k);
+	tt_cls_seed(&f->cls, &f->cls.active, &k);
 	assert_int_equal(f->cls.active.count, 1);
 	f->cfg.netns = 2;
 	k.dport = 40001;
-	tt_cls_seed(&f->cls, &k);
+	tt_cls_seed(&f->cls, &f->cls.active, &k);
 	assert_int_equal(f->cls.active.count, 1);
 }
 
@@ -633,6 +666,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_is_kept_behind_a_held_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v4mapped_prints_as_ipv4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_prunes_connections_whose_close_was_lost,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filters_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_comm_filter_and_summary_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_and_netns_filters_apply_to_seed, setup, teardown),
