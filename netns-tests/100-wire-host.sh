@@ -24,12 +24,12 @@ table inet tcptrack_test {
 }
 NFT
 ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_syn_retries=1
-ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -l -w "$WORK/hs.pcap" 'tcp port 7101' 2>"$WORK/tcpdump.err" &
+ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -l -w "$WORK/hs.pcap" 'tcp port 7101 or tcp port 7108' 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 BG_PIDS+=($TCPDUMP_PID)
 for _ in $(seq 1 100); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.05; done
 
-start_tracker_in "$NS_S" -i "$VETH_S" --syn-timeout 2 -P 7101,7102,7103,7104,7105,7106,7107
+start_tracker_in "$NS_S" -i "$VETH_S" --syn-timeout 2 -P 7101,7102,7103,7104,7105,7106,7107,7108
 start_server "$NS_S" $S4 7101 -n 1
 client "$NS_C" $S4 7101 -s 100
 [ "$CLI_RESULT" = ok ] || die "client 7101: $CLI_RESULT"
@@ -54,6 +54,11 @@ start_server "$NS_S" $S6 7107 -n 1
 client "$NS_C" $S6 7107
 [ "$CLI_RESULT" = ok ] || die "client 7107: $CLI_RESULT"
 V6_PID=$CLI_PID
+# a client whose final ACK rides on its first data, and a server that
+# closes first: the data ends the handshake on the wire, not the FIN
+start_server "$NS_S" $S4 7108 -n 1 -m first
+client "$NS_C" $S4 7108 -A -s 1 -H
+[ "$CLI_RESULT" = ok ] || die "client 7108: $CLI_RESULT"
 sleep 0.5
 stop_tracker
 kill -INT $TCPDUMP_PID; wait $TCPDUMP_PID 2>/dev/null
@@ -84,11 +89,18 @@ expect_json "RESET sent by the server, seen by both views" \
 	"[.[] | select(.type==\"RESET\" and .sport==7106 and .pid==$RST_SRV and .rst==\"sent\" and .view==\"both\")] | length==1"
 expect_json "IPv6 CONNECT, both views" \
 	"[.[] | select(.type==\"CONNECT\" and .dport==7107 and .family==\"ipv6\" and .pid==$V6_PID and .view==\"both\" and .wire_lat_ms>0)] | length==1"
+expect_json "final ACK on data: CONNECT and ACCEPT both views, ACCEPT's SYN -> ACK past CONNECT's SYN -> SYN-ACK" \
+	"[.[] | select((.type==\"CONNECT\" and .dport==7108) or (.type==\"ACCEPT\" and .sport==7108))] as \$r |
+	 (\$r | length)==2 and all(\$r[]; .view==\"both\") and
+	 ([\$r[] | select(.type==\"ACCEPT\")][0].wire_lat_ms > [\$r[] | select(.type==\"CONNECT\")][0].wire_lat_ms)"
 expect_json "no wire-only line: every connection here has a socket" \
 	"[.[] | select(.view==\"wire\")] | length==0"
 
 # The wire latency agrees with tcpdump's view of the same handshake.
-TD_LAT=$(tcpdump -tt -n -r "$WORK/hs.pcap" 2>/dev/null | awk '
+# (and the client did carry its final ACK on data: no pure ACK before it)
+tcpdump -n -r "$WORK/hs.pcap" 'tcp port 7108' 2>/dev/null | sed -n 3p | grep -q 'Flags \[P\.\]' ||
+	fail "7108: the client's third packet is not its data: $(tcpdump -n -r "$WORK/hs.pcap" 'tcp port 7108' 2>/dev/null | sed -n 3p)"
+TD_LAT=$(tcpdump -tt -n -r "$WORK/hs.pcap" 'tcp port 7101' 2>/dev/null | awk '
 	/Flags \[S\]/ && !syn { syn = $1 }
 	/Flags \[S\.\]/ && !sa { sa = $1 }
 	END { if (syn && sa) printf "%.3f", (sa - syn) * 1000 }')
