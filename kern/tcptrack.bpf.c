@@ -15,7 +15,6 @@
 #define IPPROTO_TCP	6
 #define ENETUNREACH	101
 #define EHOSTUNREACH	113
-#define SOCK_BINDPORT_LOCK 8
 
 #include "common.bpf.h"
 
@@ -886,14 +885,16 @@ int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (!sk)
 		return 0;
 	/*
-	 * A local port was taken, so a SYN left and an ICMP error ended the
-	 * attempt: its SYN_SENT -> CLOSE already carries the error, as
-	 * UNREACH.  (connect() resets most of the socket on its way out, the
-	 * port stays.)  A port bound by the application tells nothing: report
-	 * it here too, at the risk of a second line after an ICMP error.
+	 * A SYN left and an ICMP error ended the attempt: its SYN_SENT ->
+	 * CLOSE already carried the error, as UNREACH.  connect() resets most
+	 * of the socket on its way out (tcp_disconnect()), but moves its send
+	 * sequence on, never to 0; a socket that no SYN left yet still has 0
+	 * there.  This holds for a port the application bound too.  (A second
+	 * connect() on a socket whose first one failed after its SYN, which
+	 * few programs do, is not reported here if it finds no route.)
 	 */
-	if (BPF_CORE_READ((struct inet_sock *)sk, inet_sport) &&
-	    !(BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & SOCK_BINDPORT_LOCK))
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ((struct tcp_sock *)sk, write_seq))
 		return 0;
 	uaddr = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	if (read_sockaddr(&c, (const void *)uaddr, true))

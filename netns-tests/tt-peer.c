@@ -4,7 +4,7 @@
  * event has a known PID, command name and behaviour.
  *
  *   tt-peer server ADDR PORT [-n COUNT] [-m fin|rst|first|linger2] [-d MS] [-N NAME]
- *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-w MS] [-A] [-N NAME]
+ *   tt-peer client ADDR PORT [-t TIMEOUT_MS] [-s BYTES] [-H] [-w MS] [-A] [-b PORT] [-N NAME]
  *
  * Server modes: fin reads to the end and closes; rst aborts (SO_LINGER 0);
  * first reads once and closes first; linger2 reads once, sends its FIN, and
@@ -16,6 +16,7 @@
  * -A sets TCP_DEFER_ACCEPT on the client before connect(): Linux then holds
  * the handshake's final ACK back for the first data, which carries it (as
  * other stacks do more often).
+ * -b binds the client to local PORT before connect().
  *
  * The server prints "ready <pid>" once listening; the client prints
  * "<pid> ok" or "<pid> <errno name>" and exits 0 only on success.
@@ -131,7 +132,7 @@ static int server(const struct sockaddr_storage *ss, socklen_t len, int count, c
 }
 
 static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_ms, int bytes,
-		  int hold, int linger_ms, int ack_on_data)
+		  int hold, int linger_ms, int ack_on_data, int bind_port)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM, 0), err = 0, one = 1;
 	socklen_t elen = sizeof(err);
@@ -144,6 +145,16 @@ static int client(const struct sockaddr_storage *ss, socklen_t len, int timeout_
 	if (ack_on_data && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one))) {
 		perror("tt-peer TCP_DEFER_ACCEPT");
 		return 2;
+	}
+	if (bind_port) {
+		struct sockaddr_storage b = { .ss_family = ss->ss_family };
+
+		/* the port at offset 2 in both families' sockaddr; any address */
+		((struct sockaddr_in *)&b)->sin_port = htons(bind_port);
+		if (bind(fd, (struct sockaddr *)&b, len)) {
+			perror("tt-peer bind");
+			return 2;
+		}
 	}
 	if (timeout_ms > 0) {
 		/* the application's own connect timeout, as many clients have */
@@ -202,7 +213,7 @@ int main(int argc, char **argv)
 {
 	const char *mode = "fin", *name = NULL;
 	int count = 1, timeout_ms = 0, bytes = 1, hold = 0, linger_ms = 0, delay_ms = 0, opt;
-	int ack_on_data = 0;
+	int ack_on_data = 0, bind_port = 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
@@ -211,7 +222,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 4;
-	while ((opt = getopt(argc, argv, "n:m:t:s:HN:w:d:A")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:HN:w:d:Ab:")) != -1) {
 		switch (opt) {
 		case 'n': count = atoi(optarg); break;
 		case 'm': mode = optarg; break;
@@ -222,6 +233,7 @@ int main(int argc, char **argv)
 		case 'w': linger_ms = atoi(optarg); break;
 		case 'd': delay_ms = atoi(optarg); break;
 		case 'A': ack_on_data = 1; break;
+		case 'b': bind_port = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -231,5 +243,5 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "server"))
 		return server(&ss, len, count, mode, delay_ms);
-	return client(&ss, len, timeout_ms, bytes, hold, linger_ms, ack_on_data);
+	return client(&ss, len, timeout_ms, bytes, hold, linger_ms, ack_on_data, bind_port);
 }
