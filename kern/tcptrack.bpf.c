@@ -572,7 +572,7 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
  * cannot skip both: the interrupt lands inside one of the two, and the
  * other runs for the nested change.  The notes are per CPU (both run on
  * the CPU of the change) and only the first writes them, never nested in
- * itself; four are kept, though the twin looks for the newest one or two.
+ * itself.  Four are kept: the twin's change is always among the newest two.
  */
 #define TT_NOTED 4
 

@@ -150,6 +150,8 @@ static void seed_path(const char *path, struct ns_set *seen, struct seed_ctx *ct
 			ctx->failed++;
 		}
 		(*nns)++;
+	} else {
+		ctx->failed++;	/* its connections cannot be told gone */
 	}
 	close(fd);
 }
