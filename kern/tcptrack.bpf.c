@@ -570,18 +570,27 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
  * tracepoint, runs for every change too: the first notes each change it
  * ran for, and the twin handles a change that was not noted.  Nesting
  * cannot skip both: the interrupt lands inside one of the two, and the
- * other runs for the nested change.  The notes are per CPU (both run on
- * the CPU of the change) and only the first writes them, never nested in
- * itself.  Four are kept: the twin's change is always among the newest two.
+ * other runs for the nested change.
+ *
+ * The notes are per CPU (both programs run on the CPU of the change), in a
+ * ring that only the first program writes, never nested in itself.  The
+ * twin looks back from the newest note and takes the first one that
+ * matches.  Its own change's note is the newest unless changes nested in
+ * between (in a softirq between or inside the two programs) added theirs:
+ * one softirq handles up to 300 packets, so the ring keeps 1,024 notes,
+ * and the twin looks through all of them only when it has a skipped change
+ * to handle.
  */
-#define TT_NOTED 4
+#define TT_NOTED 1024
+
+struct tt_note {
+	__u64 sk;	/* the socket's address, as the socks map keys it */
+	__u32 state;	/* the new state */
+	__u32 pad;
+};
 
 struct tt_noted {
-	struct {
-		__u64 sk;	/* the socket's address, as the socks map keys it */
-		__u32 state;	/* the new state */
-		__u32 pad;
-	} change[TT_NOTED];
+	struct tt_note change[TT_NOTED];
 	__u32 next;
 	__u32 pad;
 };
@@ -612,15 +621,17 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tt_set_state_twin, const struct sock *sk, const int oldstate, const int newstate)
 {
 	__u64 key = sock_key(sk);
-	__u32 zero = 0;
+	__u32 zero = 0, last, i;
 	struct tt_noted *n = bpf_map_lookup_elem(&noted, &zero);
-	int i;
 
 	if (!n)
 		return 0;
+	last = n->next - 1;
 	for (i = 0; i < TT_NOTED; i++) {
-		if (n->change[i].sk == key && n->change[i].state == newstate) {
-			n->change[i].sk = 0;	/* taken: a later change cannot match it */
+		struct tt_note *c = &n->change[(last - i) & (TT_NOTED - 1)];
+
+		if (c->sk == key && c->state == newstate) {
+			c->sk = 0;	/* taken: a later change cannot match it */
 			return 0;
 		}
 	}

@@ -76,5 +76,9 @@ expect_json "the storm's 10,000 connections: one CONNECT and one ACCEPT each, jo
 expect_json "each end closes once: 20,000 CLOSE lines, less what the summary counts as lost" \
 	"([.[] | select(.type==\"CLOSE\")] | length) as \$n |
 	 \$n <= 20000 and \$n + (last | .lost) >= 20000"
+# what a failure needs to be read: lines by type and view, and the summary
+[ "$FAILS" -eq 0 ] || jq -s -c 'group_by(.type + "/" + (.view // "-")) |
+	map({(.[0].type + "/" + (.[0].view // "-")): length}) | add' "$WORK/out.json"
+[ "$FAILS" -eq 0 ] || jq -s -c 'last' "$WORK/out.json"
 expect_nothing_left
 finish
