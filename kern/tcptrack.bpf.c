@@ -841,13 +841,16 @@ static __always_inline int read_sockaddr(struct connect_dst *c, const void *addr
 	return 0;
 }
 
-/* A connect() that failed before a SYN left: no route to the destination. */
+/*
+ * A connect() that failed before a SYN left: no route to the destination.
+ * @sk is a TCP socket: the syscall's exit checks, tcp_v{4,6}_connect() is one.
+ */
 static __always_inline void emit_connect_err(const struct sock *sk, const struct connect_dst *c,
 					     long err)
 {
 	struct tt_event *e;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk)
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

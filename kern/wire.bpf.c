@@ -193,6 +193,16 @@ static __always_inline void on_synack(const struct pkt *p, const struct tt_flow_
 		f->synacks++;
 }
 
+/* @f, waiting for its final ACK, is established: @ack_ns is 0 when unknown */
+static __always_inline void end_handshake(const struct tt_flow_key *k, struct tt_flow *f,
+					  __u64 ack_ns, __u8 dir, __u64 now)
+{
+	f->state = TT_WS_EST;
+	f->ack_ns = ack_ns;
+	handshake_done(k, f);
+	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
+}
+
 static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key *k,
 				   bool sender_lo, __u8 dir, __u64 now)
 {
@@ -201,10 +211,7 @@ static __always_inline void on_ack(const struct pkt *p, const struct tt_flow_key
 	if (!f || f->state != TT_WS_SYNACK || f->init_is_lo != sender_lo ||
 	    p->ack != f->synack_seq + 1)
 		return;
-	f->state = TT_WS_EST;
-	f->ack_ns = now;
-	handshake_done(k, f);
-	emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
+	end_handshake(k, f, now, dir, now);
 }
 
 /*
@@ -268,13 +275,10 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 		 * when the FIN is the initiator's first segment after its SYN.
 		 */
 		__u64 now = bpf_ktime_get_ns();
+		bool carries_ack = f->init_is_lo == sender_lo && p->seq == f->syn_seq + 1 &&
+				   p->ack == f->synack_seq + 1;
 
-		f->state = TT_WS_EST;
-		if (f->init_is_lo == sender_lo && p->seq == f->syn_seq + 1 &&
-		    p->ack == f->synack_seq + 1)
-			f->ack_ns = now;
-		handshake_done(k, f);
-		emit(k, f, TT_WFACT_HANDSHAKE, TT_BY_INITIATOR, dir, now);
+		end_handshake(k, f, carries_ack ? now : 0, dir, now);
 	}
 	by = f->init_is_lo == sender_lo ? TT_BY_INITIATOR : TT_BY_RESPONDER;
 	if (f->fins & by)

@@ -319,30 +319,26 @@ int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const st
 
 long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live)
 {
-	struct tt_key *gone = NULL;
-	size_t n = 0, cap = 0;
+	long n = 0;
 
-	/* collected first: a delete during the walk could make it skip a key */
-	for (size_t i = 0; i < c->active.cap; i++) {
+	/*
+	 * A delete shifts later entries back (user/conntab.c): the one that
+	 * lands in slot i has not been looked at, so slot i is looked at
+	 * again.  One that wraps from the table's start to its end is looked
+	 * at twice, which does no harm.
+	 */
+	for (size_t i = 0; i < c->active.cap;) {
 		const struct tt_key *k;
+		struct tt_key gone;
 
-		if (!tt_conntab_slot(&c->active, i, &k) || tt_conntab_has(live, k))
+		if (tt_conntab_slot(&c->active, i, &k) && !tt_conntab_has(live, k)) {
+			gone = *k;
+			tt_conntab_del(&c->active, &gone);
+			n++;
 			continue;
-		if (n == cap) {
-			struct tt_key *p = realloc(gone, (cap ? cap * 2 : 16) * sizeof(*p));
-
-			if (!p) {
-				free(gone);
-				return -ENOMEM;
-			}
-			gone = p;
-			cap = cap ? cap * 2 : 16;
 		}
-		gone[n++] = *k;
+		i++;
 	}
-	for (size_t i = 0; i < n; i++)
-		tt_conntab_del(&c->active, &gone[i]);
-	free(gone);
 	return n;
 }
 

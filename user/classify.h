@@ -135,7 +135,7 @@ int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const st
 /*
  * Forgets the active connections that @live (a complete dump taken after
  * every fact read so far) does not hold: their CLOSE was lost.  Returns how
- * many, or -ENOMEM.
+ * many.
  */
 long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live);
 bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k);

@@ -269,7 +269,8 @@ int tt_bpf_events_fd(const struct tt_bpf *b)
  * A tracing program that fires while the same program already runs on that
  * CPU is skipped by the kernel and counted in recursion_misses: a softirq's
  * state change that interrupts a process context's one (close(), connect()).
- * Each skip may have been a fact, so they count as lost.
+ * tt_set_state's twin handles its skipped changes, so only those the twin
+ * did not rescue are lost; any other program's skip may have been a fact.
  */
 uint64_t tt_bpf_skipped(const struct tt_bpf *b, uint64_t rescued)
 {
