@@ -63,7 +63,18 @@ sleep 0.3
 start_tracker_in "$NS_S" -i "$VETH_S" -P 7504
 ip netns exec "$NS_C" "$STORM" client $S4 7504 2 10000 >"$WORK/storm.txt" ||
 	fail "storm: $(cat "$WORK/storm.txt")"
-sleep 1
+# every end really closed: a FIN or ACK dropped under the storm leaves one in
+# LAST_ACK for the retransmissions' seconds, and its CLOSE comes only then
+for _ in $(seq 1 150); do
+	open=$(for ns in "$NS_C" "$NS_S"; do
+		ip netns exec "$ns" ss -Htn exclude time-wait exclude listening \
+			'( sport = :7504 or dport = :7504 )'
+	done | wc -l)
+	[ "$open" -eq 0 ] && break
+	sleep 0.1
+done
+[ "$open" -eq 0 ] || fail "storm: $open connections still open after 15 s"
+sleep 0.3
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "both-view storm: exit status $TT_RC"
 # (counts, not tuples: the client's ports come round again within 10,000;
