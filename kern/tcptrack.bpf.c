@@ -418,7 +418,6 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 			return 0;
 		break;
 	case TCP_SYN_SENT:
-	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_LAST_ACK:
@@ -452,18 +451,6 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 		set_owner(&nts);
 		sock_track(key, &nts);
 		break;
-	case TCP_SYN_RECV:
-		if (oldstate != TCP_LISTEN)
-			break;
-		/*
-		 * A child cloned from the listener in softirq: no owner yet.  Its
-		 * addresses are not all set yet either (inet_csk_clone_lock()
-		 * changes the state before it copies the peer's port).
-		 */
-		nts.start_ns = bpf_ktime_get_ns();
-		nts.flags = TT_F_STARTED | TT_F_PASSIVE;
-		sock_track(key, &nts);
-		break;
 	case TCP_ESTABLISHED:
 		ts = sock_get(key);
 		now = bpf_ktime_get_ns();
@@ -481,12 +468,25 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 			if (sent && wire_join)
 				opened_note(tp, now);
 		} else if (oldstate == TCP_SYN_RECV) {
+			/*
+			 * A passive socket is tracked from here, not from SYN_RECV:
+			 * the child is cloned in the softirq of the final ACK, a
+			 * moment before this, and what the accept needs is known
+			 * only now.  One insert instead of an insert, a lookup and
+			 * a clock read.  The entry is filled before it goes in.  An
+			 * accept() that dequeued the child before this change (a
+			 * Fast Open child, or a race with the softirq) made the
+			 * entry already: it is completed in place.
+			 */
+			bool fresh = false;
+
 			if (!ts) {
 				nts.flags = TT_F_PASSIVE;
-				ts = sock_put(key, &nts);
-				if (!ts)
-					break;
+				ts = &nts;
+				fresh = true;
 			}
+			/* else clang merges the two pointers before the NULL test, which the verifier refuses */
+			barrier_var(ts);
 			/* complete now: the accept hook takes them from here */
 			LOAD_TUPLE(ts, tp);
 			ts->est_ns = now;
@@ -506,12 +506,15 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 					ts->flags |= TT_F_OWNER_KNOWN;
 				}
 				ts->flags |= TT_F_ACCEPTED;
-				if (count_only) {
-					if (tcp_wanted(tp))
-						count_open(ts, TT_CNT_ACCEPTED);
-					break;
-				}
-				emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts, TT_ACCEPT_LISTENER, 0, now);
+				if (count_only && tcp_wanted(tp))
+					count_open(ts, TT_CNT_ACCEPTED);
+			}
+			if (fresh)
+				sock_track(key, &nts);
+			if (accept_by_listener) {
+				if (!count_only)
+					emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts,
+						 TT_ACCEPT_LISTENER, 0, now);
 			} else if (wire_join && !opened_take(tp, now)) {
 				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
 			}
