@@ -485,7 +485,10 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 				ts = &nts;
 				fresh = true;
 			}
-			/* else clang merges the two pointers before the NULL test, which the verifier refuses */
+			/*
+			 * Or clang merges the two pointers before the NULL test,
+			 * and the verifier refuses it.
+			 */
 			barrier_var(ts);
 			/* complete now: the accept hook takes them from here */
 			LOAD_TUPLE(ts, tp);
