@@ -60,14 +60,19 @@ static __always_inline struct tt_sock *sock_get(__u64 key)
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
-/* Stores @ts for @key; returns the stored copy, NULL (and counted) when full. */
+/*
+ * Stores @ts for @key unless an entry is there already (made on another CPU
+ * since the caller looked); returns the entry, NULL (and counted) when full.
+ */
 static __always_inline struct tt_sock *sock_put(__u64 key, const struct tt_sock *ts)
 {
-	if (bpf_map_update_elem(&socks, &key, ts, BPF_ANY)) {
+	struct tt_sock *got;
+
+	bpf_map_update_elem(&socks, &key, ts, BPF_NOEXIST);
+	got = bpf_map_lookup_elem(&socks, &key);
+	if (!got)
 		count(TT_CNT_SOCK_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&socks, &key);
+	return got;
 }
 
 /* sock_put() for callers that do not need the copy: one lookup fewer */
@@ -399,6 +404,56 @@ static __always_inline __u8 close_how(const struct tcp_sock *tp, int oldstate)
 	return TT_CLOSE_MAYBE_ABORT;
 }
 
+/*
+ * A passive socket reached ESTABLISHED: the addresses, times and RTT the
+ * accept hook takes from its entry.  With --accept-hook listener, its owner
+ * is the listener's, and in summary only it is counted here.
+ */
+static __always_inline void passive_est(struct tt_sock *ts, const struct sock *sk,
+					const struct tcp_sock *tp, __u64 now)
+{
+	LOAD_TUPLE(ts, tp);
+	ts->est_ns = now;
+	ts->flags |= TT_F_ESTABLISHED | TT_F_TUPLE;
+	ts->hs_srtt_us = tp->srtt_us >> 3;
+	if (accept_by_listener) {
+		struct listener_key lk;
+		struct tt_sock *l;
+
+		lk.netns = sk->__sk_common.skc_net.net->ns.inum;
+		lk.port = sk->__sk_common.skc_num;
+		lk.pad = 0;
+		l = bpf_map_lookup_elem(&listeners, &lk);
+		if (l) {
+			ts->pid = l->pid;
+			__builtin_memcpy(ts->comm, l->comm, sizeof(ts->comm));
+			ts->flags |= TT_F_OWNER_KNOWN;
+		}
+		ts->flags |= TT_F_ACCEPTED;
+		if (count_only && tcp_wanted(tp))
+			count_open(ts, TT_CNT_ACCEPTED);
+	}
+}
+
+/*
+ * The insert of passive_est()'s entry failed: an accept() on another CPU
+ * made the entry since the lookup (complete it), or the map is full (the
+ * fact still goes out, from @nts).
+ */
+static __always_inline struct tt_sock *passive_est_lost(__u64 key, struct tt_sock *nts,
+							const struct sock *sk,
+							const struct tcp_sock *tp, __u64 now)
+{
+	struct tt_sock *ts = sock_get(key);
+
+	if (!ts) {
+		count(TT_CNT_SOCK_FULL);
+		return nts;
+	}
+	passive_est(ts, sk, tp, now);
+	return ts;
+}
+
 static __always_inline int set_state(const struct sock *sk, const int oldstate,
 				     const int newstate)
 {
@@ -472,48 +527,22 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 			 * A passive socket is tracked from here, not from SYN_RECV:
 			 * the child is cloned in the softirq of the final ACK, a
 			 * moment before this, and what the accept needs is known
-			 * only now.  One insert instead of an insert, a lookup and
-			 * a clock read.  The entry is filled before it goes in.  An
-			 * accept() that dequeued the child before this change (a
-			 * Fast Open child, or a race with the softirq) made the
-			 * entry already: it is completed in place.
+			 * only now.  One insert, of a complete entry, instead of an
+			 * insert, a lookup and a clock read.  An accept() can
+			 * dequeue the child before this change (a Fast Open child,
+			 * or a softirq held up between queueing the child and
+			 * processing the ACK) and then makes the entry itself: it
+			 * is completed in place.
 			 */
-			bool fresh = false;
-
-			if (!ts) {
+			if (ts) {
+				passive_est(ts, sk, tp, now);
+			} else {
 				nts.flags = TT_F_PASSIVE;
+				passive_est(&nts, sk, tp, now);
 				ts = &nts;
-				fresh = true;
+				if (bpf_map_update_elem(&socks, &key, &nts, BPF_NOEXIST))
+					ts = passive_est_lost(key, &nts, sk, tp, now);
 			}
-			/*
-			 * Or clang merges the two pointers before the NULL test,
-			 * and the verifier refuses it.
-			 */
-			barrier_var(ts);
-			/* complete now: the accept hook takes them from here */
-			LOAD_TUPLE(ts, tp);
-			ts->est_ns = now;
-			ts->flags |= TT_F_ESTABLISHED | TT_F_TUPLE;
-			ts->hs_srtt_us = tp->srtt_us >> 3;
-			if (accept_by_listener) {
-				struct listener_key lk;
-				struct tt_sock *l;
-
-				lk.netns = sk->__sk_common.skc_net.net->ns.inum;
-				lk.port = sk->__sk_common.skc_num;
-				lk.pad = 0;
-				l = bpf_map_lookup_elem(&listeners, &lk);
-				if (l) {
-					ts->pid = l->pid;
-					__builtin_memcpy(ts->comm, l->comm, sizeof(ts->comm));
-					ts->flags |= TT_F_OWNER_KNOWN;
-				}
-				ts->flags |= TT_F_ACCEPTED;
-				if (count_only && tcp_wanted(tp))
-					count_open(ts, TT_CNT_ACCEPTED);
-			}
-			if (fresh)
-				sock_track(key, &nts);
 			if (accept_by_listener) {
 				if (!count_only)
 					emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts,
