@@ -437,12 +437,13 @@ static __always_inline void passive_est(struct tt_sock *ts, const struct sock *s
 
 /*
  * The insert of passive_est()'s entry failed: an accept() on another CPU
- * made the entry since the lookup (complete it), or the map is full (the
- * fact still goes out, from @nts).
+ * made the entry since the lookup (complete it; only the syscall, kretprobe
+ * and fexit hooks make entries, so nothing counted in @nts counts twice), or
+ * the map is full (the fact still goes out, from @nts).
  */
-static __always_inline struct tt_sock *passive_est_lost(__u64 key, struct tt_sock *nts,
-							const struct sock *sk,
-							const struct tcp_sock *tp, __u64 now)
+static __always_inline struct tt_sock *passive_est_raced(__u64 key, struct tt_sock *nts,
+							 const struct sock *sk,
+							 const struct tcp_sock *tp, __u64 now)
 {
 	struct tt_sock *ts = sock_get(key);
 
@@ -541,7 +542,7 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 				passive_est(&nts, sk, tp, now);
 				ts = &nts;
 				if (bpf_map_update_elem(&socks, &key, &nts, BPF_NOEXIST))
-					ts = passive_est_lost(key, &nts, sk, tp, now);
+					ts = passive_est_raced(key, &nts, sk, tp, now);
 			}
 			if (accept_by_listener) {
 				if (!count_only)
