@@ -22,6 +22,12 @@ static uint32_t tag(uint64_t h)
 	return (uint32_t)h | 1;
 }
 
+/* Where a tag's probe starts: above the low bit, which every tag has set. */
+static size_t home(uint32_t tag, size_t mask)
+{
+	return (tag >> 1) & mask;
+}
+
 _Static_assert(sizeof(struct tt_key) % 4 == 0, "tt_key is hashed in 32/64-bit words");
 
 /*
@@ -53,7 +59,7 @@ static uint64_t key_hash(const struct tt_key *k)
 static size_t probe_h(const struct tt_conntab *t, const struct tt_key *k, uint32_t h,
 		      bool *found)
 {
-	size_t mask = t->cap - 1, i = h & mask;
+	size_t mask = t->cap - 1, i = home(h, mask);
 
 	for (;;) {
 		if (t->state[i] == SLOT_EMPTY) {
@@ -189,10 +195,10 @@ bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 	/* Move back every entry after the hole that may sit there. */
 	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] != SLOT_EMPTY;
 	     j = (j + 1) & mask) {
-		size_t home = t->state[j] & mask;
+		size_t h = home(t->state[j], mask);
 
 		/* it stays when its home lies cyclically in (i, j] */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
 			continue;
 		t->keys[i] = t->keys[j];
 		t->state[i] = t->state[j];

@@ -96,11 +96,39 @@ static void test_churn_does_not_grow(void **state)
 	tt_conntab_free(&t);
 }
 
+/*
+ * Keys start their probe in any slot, odd or even: when the tag's low bit
+ * (always set) chose the slot, only odd slots were homes and probes ran
+ * twice as long.  At a quarter full, about half the keys sit in even slots;
+ * with odd homes only the displaced ones did (under a tenth).
+ */
+static void test_keys_use_every_slot(void **state)
+{
+	struct tt_conntab t = { 0 };
+	unsigned int even = 0, n;
+
+	for (n = 0; n < 64; n++) {
+		struct tt_key k = key_of(n * 2654435761u);
+
+		assert_int_equal(tt_conntab_add(&t, &k), 1);
+	}
+	assert_int_equal(t.cap, 256);
+	for (size_t i = 0; i < t.cap; i++) {
+		const struct tt_key *k;
+
+		if (tt_conntab_slot(&t, i, &k) && !(i & 1))
+			even++;
+	}
+	assert_true(even >= 64 / 4);
+	tt_conntab_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_a_reference),
 		cmocka_unit_test(test_churn_does_not_grow),
+		cmocka_unit_test(test_keys_use_every_slot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
