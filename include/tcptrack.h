@@ -21,7 +21,7 @@
  * works in batches of up to a poll tick's worth: its tables and hold queue
  * are cold after the traced workload ran on its CPU, and a bigger batch pays
  * for that once per more records.  At 256 KiB a storm woke it every 15 ms,
- * and it used about a fifth more CPU (docs/performance.md, change 29).
+ * and it used 5-20% more CPU (docs/performance.md, change 29).
  */
 #define TT_WAKEUP_BYTES		(2u << 20)
 #define TT_POLL_MS		50

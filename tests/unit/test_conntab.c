@@ -98,9 +98,9 @@ static void test_churn_does_not_grow(void **state)
 
 /*
  * Keys start their probe in any slot, odd or even: when the tag's low bit
- * (always set) chose the slot, only odd slots were homes and probes ran
- * twice as long.  At a quarter full, about half the keys sit in even slots;
- * with odd homes only the displaced ones did (under a tenth).
+ * (always set) chose the slot, only odd slots were homes, keys piled up in
+ * pairs and probes ran longer.  At a quarter full about half the keys sit
+ * in even slots; with odd homes only the displaced ones did.
  */
 static void test_keys_use_every_slot(void **state)
 {
