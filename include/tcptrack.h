@@ -16,14 +16,15 @@
 #define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
 #define TT_RINGBUF_BYTES	(8u << 20)
 /*
- * Wake the reader once this much is queued (a quarter of the default ring),
- * and it looks at least every TT_POLL_MS anyway.  Under load the reader then
- * works in batches of up to a poll tick's worth: its tables and hold queue
- * are cold after the traced workload ran on its CPU, and a bigger batch pays
- * for that once per more records.  At 256 KiB a storm woke it every 15 ms,
- * and it used 5-20% more CPU (docs/performance.md, change 29).
+ * Wake the reader once a quarter of the ring is queued (user space lowers
+ * the mark for a smaller --ringbuf), and it looks at least every TT_POLL_MS
+ * anyway.  Under load the reader then works in batches of up to a poll
+ * tick's worth: its tables and hold queue are cold after the traced
+ * workload ran on its CPU, and a bigger batch pays for that once per more
+ * records.  At 256 KiB a storm woke it every 15 ms, and it used 5-20% more
+ * CPU (docs/performance.md, change 29).
  */
-#define TT_WAKEUP_BYTES		(2u << 20)
+#define TT_WAKEUP_BYTES		(TT_RINGBUF_BYTES / 4)
 #define TT_POLL_MS		50
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
 #define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
