@@ -10,6 +10,38 @@
 #include <sys/socket.h>
 #include "classify.h"
 
+#define NS_PER_SEC	1000000000ull
+#define NS_PER_MS	1000000.0
+#define US_PER_MS	1000.0
+
+/* The hold queue starts this small and doubles, up to TT_QUEUE_MAX, under load. */
+#define HOLDQ_FIRST_CAP	256
+
+/* Idle flows are looked for at most this often: the sweep walks the whole flow table. */
+#define SWEEP_EVERY_NS	(1 * NS_PER_SEC)
+/*
+ * How long an idle flow is kept, by what may still come for it.  After a wire
+ * TIMEOUT, the kernel's own verdict, up to 127 s later with tcp_syn_retries=6,
+ * must be recognised as the same failure.
+ */
+#define KEEP_AFTER_WIRE_TIMEOUT_NS	(130 * NS_PER_SEC)
+/* Seen open and not yet ended: its ACCEPT may come long after the handshake. */
+#define KEEP_OPEN_NS			(30 * NS_PER_SEC)
+/* A local socket's CLOSE still to take the wire's end (LAST_ACK retransmits for seconds). */
+#define KEEP_END_FOR_CLOSE_NS		(30 * NS_PER_SEC)
+/* Anything else is done: a margin over TT_JOIN_NS for facts still on their way. */
+#define KEEP_DONE_NS			(2 * NS_PER_SEC)
+
+/*
+ * From the third SYN on, the second SYN's retry fact came first and could arm
+ * the wire TIMEOUT: a retry past the deadline on a flow with none pending is
+ * one whose TIMEOUT already went out before the sweep forgot the flow.
+ */
+#define LATE_RETRY_SYNS	3
+
+/* Socket rows of one milestone waiting for the wire: both ends may be sockets of this host. */
+#define JOIN_SOCK_ROWS	2
+
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum {
 	TCP_ESTABLISHED = 1, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
@@ -55,7 +87,7 @@ int tt_key_from_event(const struct tt_event *e, struct tt_key *k)
 
 static double ns_to_ms(uint64_t ns)
 {
-	return ns / 1e6;
+	return ns / NS_PER_MS;
 }
 
 static void set_interval(double *out, uint64_t from, uint64_t to)
@@ -200,7 +232,7 @@ int tt_classify(const struct tt_event *e, struct tt_row *r)
 		r->reason = "accepted";
 		/* The server's handshake time: the kernel's SYN-ACK -> ACK sample. */
 		if (e->srtt_us)
-			r->lat_ms = e->srtt_us / 1e3;
+			r->lat_ms = e->srtt_us / US_PER_MS;
 		if ((e->flags & TT_F_ESTABLISHED) && e->hook != TT_ACCEPT_LISTENER)
 			set_interval(&r->wait_ms, e->est_ns, e->ts_ns);
 		switch (e->hook) {
@@ -275,7 +307,7 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cb = cb;
 	c->ctx = ctx;
 	c->flows.vsize = sizeof(struct tt_jflow *);
-	c->qcap = 256;
+	c->qcap = HOLDQ_FIRST_CAP;
 	c->q = calloc(c->qcap, sizeof(*c->q));
 	return c->q ? 0 : -ENOMEM;
 }
@@ -301,7 +333,7 @@ void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
 			const struct tt_prefix *prefixes, int n)
 {
 	c->wire = true;
-	c->syn_timeout_ns = syn_timeout_s * 1000000000ull;
+	c->syn_timeout_ns = syn_timeout_s * NS_PER_SEC;
 	c->nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
 	if (c->nprefixes)
 		memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
@@ -797,7 +829,7 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 	}
 	h->wait_wire = true;
 	h->deadline = h->row.ts_ns + TT_JOIN_NS;
-	if (jc->nsock < 2)
+	if (jc->nsock < JOIN_SOCK_ROWS)
 		jc->sock_seq[jc->nsock++] = h->seq;
 }
 
@@ -951,7 +983,7 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const str
 	 * A later retry of an attempt already past its deadline: its TIMEOUT went
 	 * out before the sweep forgot the flow.  Do not report it twice.
 	 */
-	if (w->syns >= 3 && w->ts_ns >= w->syn_ns + c->syn_timeout_ns)
+	if (w->syns >= LATE_RETRY_SYNS && w->ts_ns >= w->syn_ns + c->syn_timeout_ns)
 		return;
 	if (c->ntimeouts == TT_TIMEOUTS_MAX) {
 		c->untracked_flows++;
@@ -1114,7 +1146,7 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 /* Forget flows nobody will ask about again: bounded memory under any load. */
 static void sweep(struct tt_classifier *c, uint64_t now)
 {
-	if (now < c->last_sweep_ns + 1000000000ull)
+	if (now < c->last_sweep_ns + SWEEP_EVERY_NS)
 		return;
 	c->last_sweep_ns = now;
 	for (size_t i = 0; i < c->flows.cap; i++) {
@@ -1125,21 +1157,16 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 		if (!fp || (*fp)->timeout_pending)
 			continue;
 		f = *fp;
-		/*
-		 * An ACCEPT may come long after its handshake, and after a wire
-		 * TIMEOUT the kernel's own verdict up to 127 s later (tcp_syn_retries
-		 * 6) must be recognised as the same failure; the rest is done quickly.
-		 */
 		if (f->c[CLS_FAIL].wire_row_out)
-			keep = 130000000000ull;
+			keep = KEEP_AFTER_WIRE_TIMEOUT_NS;
 		else if (f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
 			 !f->c[CLS_END].sock_seen)
-			keep = 30000000000ull;
+			keep = KEEP_OPEN_NS;
 		else if (f->c[CLS_END].wire_seen && !f->c[CLS_END].sock_seen &&
 			 local_end_open(f))
-			keep = 30000000000ull;	/* a CLOSE still to take the wire's end */
+			keep = KEEP_END_FOR_CLOSE_NS;
 		else
-			keep = 2000000000ull;
+			keep = KEEP_DONE_NS;
 		if (f->last_ns + keep < now) {
 			struct tt_key copy = *k;
 

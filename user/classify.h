@@ -57,7 +57,7 @@ struct tt_jclass {
 	uint16_t syns;
 	int ifindex;
 	uint64_t wire_row_seq;
-	uint64_t sock_seq[2];
+	uint64_t sock_seq[2];		/* JOIN_SOCK_ROWS (classify.c) */
 	uint64_t syn_ns, synack_ns, ack_ns;
 };
 
