@@ -284,7 +284,7 @@ bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_ke
 	return true;
 }
 
-static bool who_wanted(const struct tt_config *cfg, const struct tt_row *r)
+static bool owner_wanted(const struct tt_config *cfg, const struct tt_row *r)
 {
 	if (cfg->npids) {
 		int i;
@@ -306,7 +306,7 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
-	c->flows.vsize = sizeof(struct tt_jflow *);
+	c->flows.vsize = sizeof(struct tt_join_flow *);
 	c->qcap = HOLDQ_FIRST_CAP;
 	c->q = calloc(c->qcap, sizeof(*c->q));
 	return c->q ? 0 : -ENOMEM;
@@ -316,7 +316,7 @@ void tt_cls_free(struct tt_classifier *c)
 {
 	for (size_t i = 0; i < c->flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_jflow **f = tt_conntab_slot(&c->flows, i, &k);
+		struct tt_join_flow **f = tt_conntab_slot(&c->flows, i, &k);
 
 		if (f)
 			free(*f);
@@ -382,7 +382,7 @@ static void release(struct tt_classifier *c, const struct tt_row *r)
 	if (r->views & TT_VIEW_SOCK ? !tt_cls_key_wanted(cfg, &r->key)
 				    : !tt_cls_key_wanted_any_netns(cfg, &r->key))
 		return;
-	if (!who_wanted(cfg, r))
+	if (!owner_wanted(cfg, r))
 		return;
 	c->total.n[r->type]++;
 	c->window.n[r->type]++;
@@ -428,21 +428,18 @@ static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
 
 /* ---- the join of the socket and wire views (docs/wire.md) ---- */
 
-/* Milestones: a row of one view pairs with the other view's row of the same class. */
-enum { CLS_OPEN, CLS_FAIL, CLS_END, CLS_N };
-
-static uint8_t type_class(enum tt_type t)
+static enum tt_milestone_kind type_milestone(enum tt_type t)
 {
 	switch (t) {
 	case TT_CONNECT:
 	case TT_ACCEPT:
-		return CLS_OPEN;
+		return MILESTONE_OPEN;
 	case TT_REFUSED:
 	case TT_TIMEOUT:
 	case TT_UNREACH:
-		return CLS_FAIL;
+		return MILESTONE_FAIL;
 	default:
-		return CLS_END;
+		return MILESTONE_END;
 	}
 }
 
@@ -465,9 +462,11 @@ static int addr_cmp(const uint8_t *a, const uint8_t *b)
 	return 0;
 }
 
-/* A connection's identity for the join: both endpoints in sorted order, no netns. */
-/* Returns which end of @j is @k's local end: 1 for its s-side, 2 for its d-side. */
-static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
+/*
+ * A connection's identity for the join, @j: both endpoints in sorted order, no
+ * netns.  Returns which end of @j is @k's local end.
+ */
+static enum tt_flow_end flow_key_of(const struct tt_key *k, struct tt_key *j)
 {
 	int cmp = addr_cmp(k->saddr, k->daddr);
 	bool swap = cmp > 0 || (!cmp && k->sport > k->dport);
@@ -478,16 +477,16 @@ static uint8_t join_key(const struct tt_key *k, struct tt_key *j)
 	memcpy(j->daddr, swap ? k->saddr : k->daddr, 16);
 	j->sport = swap ? k->dport : k->sport;
 	j->dport = swap ? k->sport : k->dport;
-	return swap ? 2 : 1;
+	return swap ? END_HI : END_LO;
 }
 
 /*
  * Flows come and go at the connection rate: a freed flow is kept for the next
  * one, still in cache, instead of going back to malloc.
  */
-static struct tt_jflow *flow_alloc(struct tt_classifier *c)
+static struct tt_join_flow *flow_alloc(struct tt_classifier *c)
 {
-	struct tt_jflow *f;
+	struct tt_join_flow *f;
 
 	if (!c->nspare)
 		return calloc(1, sizeof(*f));
@@ -496,7 +495,7 @@ static struct tt_jflow *flow_alloc(struct tt_classifier *c)
 	return f;
 }
 
-static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
+static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
 {
 	if (c->last_flow == f)
 		c->last_flow = NULL;
@@ -511,9 +510,9 @@ static void flow_free(struct tt_classifier *c, struct tt_jflow *f)
  * (the wire's handshake and the socket's, a FIN and the CLOSE it causes): no
  * table probe for those.
  */
-static struct tt_jflow *flow_last(struct tt_classifier *c, const struct tt_key *j)
+static struct tt_join_flow *flow_cached(struct tt_classifier *c, const struct tt_key *j)
 {
-	return c->last_flow && tt_key_eq(&c->last_jkey, j) ? c->last_flow : NULL;
+	return c->last_flow && tt_key_eq(&c->last_flow_key, j) ? c->last_flow : NULL;
 }
 
 /*
@@ -521,9 +520,9 @@ static struct tt_jflow *flow_last(struct tt_classifier *c, const struct tt_key *
  * table of them under a connection storm copied, and page-faulted in, tens of
  * megabytes per doubling.
  */
-static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j)
+static struct tt_join_flow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
-	struct tt_jflow **f, *last = flow_last(c, j);
+	struct tt_join_flow **f, *last = flow_cached(c, j);
 
 	if (last)
 		return last;
@@ -533,7 +532,7 @@ static struct tt_jflow *flow_get(struct tt_classifier *c, const struct tt_key *j
 
 static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 {
-	struct tt_jflow **f = tt_conntab_get(&c->flows, j);
+	struct tt_join_flow **f = tt_conntab_get(&c->flows, j);
 
 	if (!f)
 		return;
@@ -542,9 +541,10 @@ static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 }
 
 /* The flow of join key @j, created if new. */
-static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
+static struct tt_join_flow *flow_touch(struct tt_classifier *c, const struct tt_key *j,
+				       uint64_t now)
 {
-	struct tt_jflow **f, *last = flow_last(c, j);
+	struct tt_join_flow **f, *last = flow_cached(c, j);
 
 	if (last) {
 		last->last_ns = now;
@@ -561,13 +561,13 @@ static struct tt_jflow *jflow(struct tt_classifier *c, const struct tt_key *j, u
 		return NULL;
 	}
 	(*f)->last_ns = now;
-	c->last_jkey = *j;
+	c->last_flow_key = *j;
 	c->last_flow = *f;
 	return *f;
 }
 
 /* A local socket of the flow reported its opening and not yet its CLOSE. */
-static bool local_end_open(const struct tt_jflow *f)
+static bool local_end_open(const struct tt_join_flow *f)
 {
 	return f->ends_open & ~f->ends_closed;
 }
@@ -579,20 +579,20 @@ static bool local_end_open(const struct tt_jflow *f)
  * then holds the connections in flight, not the last seconds' worth, and
  * stays in cache.  A later connection on the same tuple starts afresh.
  */
-static void flow_done(struct tt_classifier *c, struct tt_jflow *f, const struct tt_key *j)
+static void flow_done(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j)
 {
-	if (!f->c[CLS_OPEN].wire_seen || !f->c[CLS_END].wire_seen || !f->ends_open ||
-	    local_end_open(f) || f->timeout_pending)
+	if (!f->milestone[MILESTONE_OPEN].wire_seen || !f->milestone[MILESTONE_END].wire_seen ||
+	    !f->ends_open || local_end_open(f) || f->timeout_pending)
 		return;
-	for (int i = 0; i < 3; i++)
-		if (f->c[i].wire_row_held || f->c[i].nsock)
+	for (int i = 0; i < MILESTONE_N; i++)
+		if (f->milestone[i].wire_row_held || f->milestone[i].nsock_rows)
 			return;
 	/* the caller holds the flow: no second lookup, as flow_del() would make */
 	flow_free(c, f);
 	tt_conntab_del(&c->flows, j);
 }
 
-static double wire_lat(const struct tt_jclass *w, enum tt_type type)
+static double wire_lat(const struct tt_milestone *w, enum tt_type type)
 {
 	/* the client's handshake ends at the SYN-ACK, the server's at the final ACK */
 	uint64_t end = type == TT_CONNECT ? w->synack_ns : w->ack_ns;
@@ -602,12 +602,12 @@ static double wire_lat(const struct tt_jclass *w, enum tt_type type)
 	return w->syn_ns && end > w->syn_ns ? ns_to_ms(end - w->syn_ns) : -1;
 }
 
-static void enrich(struct tt_row *r, const struct tt_jclass *w)
+static void add_wire_facts(struct tt_row *r, const struct tt_milestone *w)
 {
 	r->views |= TT_VIEW_WIRE;
 	r->ifindex = w->ifindex;
 	r->wire_syns = w->syns;
-	if (type_class(r->type) == CLS_OPEN) {
+	if (type_milestone(r->type) == MILESTONE_OPEN) {
 		r->sock_lat_ms = r->lat_ms;
 		r->wire_lat_ms = wire_lat(w, r->type);
 		if (r->wire_lat_ms >= 0)
@@ -648,11 +648,11 @@ static bool is_local_addr(const struct tt_classifier *c, uint16_t family, const 
 /* A row that waited for the other view and got nothing. */
 static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 {
-	struct tt_jflow *f;
+	struct tt_join_flow *f;
 
-	if (h->wait_wire && h->cls == CLS_FAIL && h->row.type != TT_UNREACH &&
+	if (h->wait_wire && h->milestone == MILESTONE_FAIL && h->row.type != TT_UNREACH &&
 	    crosses_wire(c, &h->row.key)) {
-		f = flow_get(c, &h->jkey);
+		f = flow_get(c, &h->flow_key);
 		/* the wire never saw its SYN: blocked on this host, before the interface */
 		if (!f || !f->seen_syn)
 			h->row.reason = "blocked-locally";
@@ -662,16 +662,16 @@ static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 /* Unclaimed: from now on a socket row of the same failure is a duplicate. */
 static void wire_row_released(struct tt_classifier *c, const struct tt_held *h)
 {
-	struct tt_jflow *f = flow_get(c, &h->jkey);
-	struct tt_jclass *jc;
+	struct tt_join_flow *f = flow_get(c, &h->flow_key);
+	struct tt_milestone *m;
 
 	if (!f)
 		return;
-	jc = &f->c[h->cls];
-	if (jc->wire_row_held && jc->wire_row_seq == h->seq) {
-		jc->wire_row_held = false;
-		jc->wire_row_out = true;
-		jc->wire_type = h->row.type;
+	m = &f->milestone[h->milestone];
+	if (m->wire_row_held && m->wire_row_seq == h->seq) {
+		m->wire_row_held = false;
+		m->wire_row_out = true;
+		m->wire_type = h->row.type;
 	}
 }
 
@@ -709,7 +709,7 @@ static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
 	h->row = *r;
 	h->seq = c->qseq + c->qlen;
 	h->deadline = h->rst_deadline = r->ts_ns;
-	h->cls = type_class(r->type);
+	h->milestone = type_milestone(r->type);
 	c->qlen++;
 	return h;
 }
@@ -788,49 +788,49 @@ static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
 /* A socket row: claim the milestone, take the wire's facts if they are in. */
 static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 {
-	struct tt_jflow *f;
-	struct tt_jclass *jc;
+	struct tt_join_flow *f;
+	struct tt_milestone *m;
 	struct tt_held *w;
-	uint8_t side;
+	enum tt_flow_end side;
 
-	side = join_key(&h->row.key, &h->jkey);
-	f = jflow(c, &h->jkey, h->row.ts_ns);
+	side = flow_key_of(&h->row.key, &h->flow_key);
+	f = flow_touch(c, &h->flow_key, h->row.ts_ns);
 	if (!f)
 		return;
-	if (h->cls == CLS_OPEN)
+	if (h->milestone == MILESTONE_OPEN)
 		f->ends_open |= side;
-	else if (h->cls == CLS_END)
+	else if (h->milestone == MILESTONE_END)
 		f->ends_closed |= side;
-	jc = &f->c[h->cls];
-	jc->sock_seen = true;
-	if (h->cls == CLS_FAIL && f->timeout_pending) {
+	m = &f->milestone[h->milestone];
+	m->sock_seen = true;
+	if (h->milestone == MILESTONE_FAIL && f->timeout_pending) {
 		/* the application or the kernel concluded first: the wire adds what it saw */
 		f->timeout_pending = false;
-		timeout_forget(c, &h->jkey);
-		jc->wire_seen = true;
-		jc->ifindex = f->retry_ifindex;
-		jc->syns = f->retry_syns;
+		timeout_forget(c, &h->flow_key);
+		m->wire_seen = true;
+		m->ifindex = f->retry_ifindex;
+		m->syns = f->retry_syns;
 	}
-	if (h->cls == CLS_FAIL && jc->wire_row_out && h->row.type == jc->wire_type) {
+	if (h->milestone == MILESTONE_FAIL && m->wire_row_out && h->row.type == m->wire_type) {
 		/* the wire already reported this failure (say a wire TIMEOUT): one line */
 		h->dropped = true;
 		return;
 	}
-	if (jc->wire_row_held) {
-		w = q_seq(c, jc->wire_row_seq);
+	if (m->wire_row_held) {
+		w = q_seq(c, m->wire_row_seq);
 		if (w)
 			w->dropped = true;
-		jc->wire_row_held = false;
+		m->wire_row_held = false;
 	}
-	if (jc->wire_seen) {
-		enrich(&h->row, jc);
-		flow_done(c, f, &h->jkey);
+	if (m->wire_seen) {
+		add_wire_facts(&h->row, m);
+		flow_done(c, f, &h->flow_key);
 		return;
 	}
 	h->wait_wire = true;
 	h->deadline = h->row.ts_ns + TT_JOIN_NS;
-	if (jc->nsock < JOIN_SOCK_ROWS)
-		jc->sock_seq[jc->nsock++] = h->seq;
+	if (m->nsock_rows < JOIN_SOCK_ROWS)
+		m->sock_row_seq[m->nsock_rows++] = h->seq;
 }
 
 int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
@@ -846,13 +846,13 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	case TT_FACT_SYN_RETRY:
 		if (c->wire) {
 			struct tt_key k, j;
-			struct tt_jflow *f;
-			uint8_t side;
+			struct tt_join_flow *f;
+			enum tt_flow_end side;
 
 			if (tt_key_from_event(e, &k))
 				break;
-			side = join_key(&k, &j);
-			f = jflow(c, &j, e->ts_ns);
+			side = flow_key_of(&k, &j);
+			f = flow_touch(c, &j, e->ts_ns);
 			if (!f)
 				break;
 			if (e->fact == TT_FACT_PASSIVE_EST)
@@ -864,16 +864,18 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 					memcpy(f->owner_comm, e->comm, sizeof(f->owner_comm));
 					f->owner_known = true;
 				}
-			} else if (f->c[CLS_OPEN].wire_row_held) {
+			} else if (f->milestone[MILESTONE_OPEN].wire_row_held) {
 				/* its ACCEPT will come from the socket view, maybe much later */
-				struct tt_held *w = q_seq(c, f->c[CLS_OPEN].wire_row_seq);
+				struct tt_held *w;
+
+				w = q_seq(c, f->milestone[MILESTONE_OPEN].wire_row_seq);
 
 				if (w)
 					w->dropped = true;
-				f->c[CLS_OPEN].wire_row_held = false;
-				f->c[CLS_OPEN].sock_seen = true;
+				f->milestone[MILESTONE_OPEN].wire_row_held = false;
+				f->milestone[MILESTONE_OPEN].sock_seen = true;
 			} else {
-				f->c[CLS_OPEN].sock_seen = true;
+				f->milestone[MILESTONE_OPEN].sock_seen = true;
 			}
 		}
 		return tt_cls_flush(c, e->ts_ns, false);
@@ -942,15 +944,15 @@ static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *
 		r->reason = "wire-only";
 }
 
-static uint8_t wire_class(uint8_t fact)
+static enum tt_milestone_kind wire_milestone(uint8_t fact)
 {
 	switch (fact) {
 	case TT_WFACT_HANDSHAKE:
-		return CLS_OPEN;
+		return MILESTONE_OPEN;
 	case TT_WFACT_REFUSED:
-		return CLS_FAIL;
+		return MILESTONE_FAIL;
 	default:
-		return CLS_END;
+		return MILESTONE_END;
 	}
 }
 
@@ -968,13 +970,13 @@ static enum tt_type wire_type(const struct tt_wire_event *w)
 	}
 }
 
-static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const struct tt_key *j,
+static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j,
 			  const struct tt_wire_event *w)
 {
 	f->seen_syn = true;
-	if (f->c[CLS_OPEN].wire_seen || f->c[CLS_FAIL].sock_seen)
+	if (f->milestone[MILESTONE_OPEN].wire_seen || f->milestone[MILESTONE_FAIL].sock_seen)
 		return;
-	if (f->timeout_pending || f->c[CLS_FAIL].wire_row_out) {
+	if (f->timeout_pending || f->milestone[MILESTONE_FAIL].wire_row_out) {
 		if (w->syns > f->retry_syns)
 			f->retry_syns = w->syns;
 		return;
@@ -994,12 +996,12 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_jflow *f, const str
 	f->retry_syns = w->syns;
 	f->retry_ifindex = w->ifindex;
 	f->retry_ts = w->ts_ns;
-	memset(&f->ikey, 0, sizeof(f->ikey));
-	f->ikey.family = w->family;
-	f->ikey.sport = w->iport;
-	f->ikey.dport = w->rport;
-	memcpy(f->ikey.saddr, w->iaddr, 16);
-	memcpy(f->ikey.daddr, w->raddr, 16);
+	memset(&f->initiator_key, 0, sizeof(f->initiator_key));
+	f->initiator_key.family = w->family;
+	f->initiator_key.sport = w->iport;
+	f->initiator_key.dport = w->rport;
+	memcpy(f->initiator_key.saddr, w->iaddr, 16);
+	memcpy(f->initiator_key.daddr, w->raddr, 16);
 	c->timeouts[c->ntimeouts++] = *j;
 	if (!c->next_timeout_ns || w->syn_ns + c->syn_timeout_ns < c->next_timeout_ns)
 		c->next_timeout_ns = w->syn_ns + c->syn_timeout_ns;
@@ -1014,7 +1016,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 	if (!all && (!c->next_timeout_ns || now < c->next_timeout_ns))
 		return;
 	for (size_t i = 0; i < c->ntimeouts;) {
-		struct tt_jflow *f = flow_get(c, &c->timeouts[i]);
+		struct tt_join_flow *f = flow_get(c, &c->timeouts[i]);
 		struct tt_held *h;
 		struct tt_row r;
 
@@ -1028,7 +1030,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 			memset(&r, 0, sizeof(r));
 			r.type = TT_TIMEOUT;
 			r.ts_ns = f->retry_syn_ns + c->syn_timeout_ns;
-			r.key = f->ikey;
+			r.key = f->initiator_key;
 			r.pid = -1;
 			r.lat_ms = r.wait_ms = r.sock_lat_ms = r.wire_lat_ms = -1;
 			r.bytes_sent = r.bytes_recv = -1;
@@ -1044,11 +1046,11 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 				r.views |= TT_VIEW_SOCK;
 			}
 			h = q_push(c, &r);
-			join_key(&r.key, &h->jkey);
+			flow_key_of(&r.key, &h->flow_key);
 			f->timeout_pending = false;
 			f->last_ns = r.ts_ns;
-			f->c[CLS_FAIL].wire_row_out = true;
-			f->c[CLS_FAIL].wire_type = TT_TIMEOUT;
+			f->milestone[MILESTONE_FAIL].wire_row_out = true;
+			f->milestone[MILESTONE_FAIL].wire_type = TT_TIMEOUT;
 		} else if (f) {
 			f->timeout_pending = false;
 		}
@@ -1060,11 +1062,11 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 {
 	struct tt_key k, j;
-	struct tt_jflow *f;
-	struct tt_jclass *jc;
+	struct tt_join_flow *f;
+	struct tt_milestone *m;
 	struct tt_held *h;
 	struct tt_row r;
-	uint8_t cls;
+	enum tt_milestone_kind kind;
 
 	if (w->family != AF_INET && w->family != AF_INET6)
 		return c->cb_err;
@@ -1074,8 +1076,8 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	k.dport = w->rport;
 	memcpy(k.saddr, w->iaddr, 16);
 	memcpy(k.daddr, w->raddr, 16);
-	join_key(&k, &j);
-	f = jflow(c, &j, w->ts_ns);
+	flow_key_of(&k, &j);
+	f = flow_touch(c, &j, w->ts_ns);
 	if (!f)
 		return c->cb_err;
 	if (w->fact == TT_WFACT_SYN_RETRY) {
@@ -1083,33 +1085,33 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 		return tt_cls_flush(c, w->ts_ns, false);
 	}
 	f->seen_syn = true;
-	cls = wire_class(w->fact);
-	jc = &f->c[cls];
+	kind = wire_milestone(w->fact);
+	m = &f->milestone[kind];
 	/* seen on several attached interfaces: the first one reports it */
-	if (jc->wire_seen && jc->ifindex != (int)w->ifindex)
+	if (m->wire_seen && m->ifindex != (int)w->ifindex)
 		return tt_cls_flush(c, w->ts_ns, false);
-	jc->wire_seen = true;
-	jc->ifindex = w->ifindex;
-	jc->syns = w->syns;
-	jc->syn_ns = w->syn_ns;
-	jc->synack_ns = w->synack_ns;
-	jc->ack_ns = w->ack_ns;
-	if (cls != CLS_END && f->timeout_pending) {
+	m->wire_seen = true;
+	m->ifindex = w->ifindex;
+	m->syns = w->syns;
+	m->syn_ns = w->syn_ns;
+	m->synack_ns = w->synack_ns;
+	m->ack_ns = w->ack_ns;
+	if (kind != MILESTONE_END && f->timeout_pending) {
 		/* an answer after all: no TIMEOUT; a CONNECT notes the retries */
 		f->timeout_pending = false;
 		timeout_forget(c, &j);
 	}
 
 	/* socket rows already waiting take the wire's facts */
-	for (int i = 0; i < jc->nsock; i++) {
-		h = q_seq(c, jc->sock_seq[i]);
+	for (int i = 0; i < m->nsock_rows; i++) {
+		h = q_seq(c, m->sock_row_seq[i]);
 		if (h && !h->dropped && h->wait_wire) {
-			enrich(&h->row, jc);
+			add_wire_facts(&h->row, m);
 			h->wait_wire = false;
 		}
 	}
-	jc->nsock = 0;
-	if (jc->sock_seen) {
+	m->nsock_rows = 0;
+	if (m->sock_seen) {
 		flow_done(c, f, &j);
 		return tt_cls_flush(c, w->ts_ns, false);
 	}
@@ -1121,13 +1123,13 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	 * within the join window (a LAST_ACK waiting for a lost ACK), it went
 	 * out as a second line for the same end.
 	 */
-	if (cls == CLS_END && local_end_open(f))
+	if (kind == MILESTONE_END && local_end_open(f))
 		return tt_cls_flush(c, w->ts_ns, false);
 
 	/* no socket view partner yet: a wire row that waits to be claimed */
 	wire_row(c, w, wire_type(w), &r);
-	if (cls == CLS_OPEN) {
-		r.wire_lat_ms = wire_lat(jc, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
+	if (kind == MILESTONE_OPEN) {
+		r.wire_lat_ms = wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
 		r.lat_ms = r.wire_lat_ms;
 	}
 	if (w->fact == TT_WFACT_RESET)
@@ -1135,12 +1137,27 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	else if (w->fact == TT_WFACT_REFUSED)
 		r.reason = "refused";
 	h = q_push(c, &r);
-	h->jkey = j;
+	h->flow_key = j;
 	h->wire_only = true;
 	h->deadline = w->ts_ns + TT_JOIN_NS;
-	jc->wire_row_held = true;
-	jc->wire_row_seq = h->seq;
+	m->wire_row_held = true;
+	m->wire_row_seq = h->seq;
 	return tt_cls_flush(c, w->ts_ns, false);
+}
+
+/* How long @f may stay idle: as long as something may still come for it. */
+static uint64_t flow_keep_ns(const struct tt_join_flow *f)
+{
+	const struct tt_milestone *open = &f->milestone[MILESTONE_OPEN];
+	const struct tt_milestone *end = &f->milestone[MILESTONE_END];
+
+	if (f->milestone[MILESTONE_FAIL].wire_row_out)
+		return KEEP_AFTER_WIRE_TIMEOUT_NS;
+	if (open->wire_seen && !end->wire_seen && !end->sock_seen)
+		return KEEP_OPEN_NS;
+	if (end->wire_seen && !end->sock_seen && local_end_open(f))
+		return KEEP_END_FOR_CLOSE_NS;
+	return KEEP_DONE_NS;
 }
 
 /* Forget flows nobody will ask about again: bounded memory under any load. */
@@ -1151,23 +1168,12 @@ static void sweep(struct tt_classifier *c, uint64_t now)
 	c->last_sweep_ns = now;
 	for (size_t i = 0; i < c->flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_jflow **fp = tt_conntab_slot(&c->flows, i, &k), *f;
-		uint64_t keep;
+		struct tt_join_flow **fp = tt_conntab_slot(&c->flows, i, &k), *f;
 
 		if (!fp || (*fp)->timeout_pending)
 			continue;
 		f = *fp;
-		if (f->c[CLS_FAIL].wire_row_out)
-			keep = KEEP_AFTER_WIRE_TIMEOUT_NS;
-		else if (f->c[CLS_OPEN].wire_seen && !f->c[CLS_END].wire_seen &&
-			 !f->c[CLS_END].sock_seen)
-			keep = KEEP_OPEN_NS;
-		else if (f->c[CLS_END].wire_seen && !f->c[CLS_END].sock_seen &&
-			 local_end_open(f))
-			keep = KEEP_END_FOR_CLOSE_NS;
-		else
-			keep = KEEP_DONE_NS;
-		if (f->last_ns + keep < now) {
+		if (f->last_ns + flow_keep_ns(f) < now) {
 			struct tt_key copy = *k;
 
 			flow_del(c, &copy);

@@ -38,32 +38,38 @@ struct tt_held {
 	bool wait_wire;			/* a socket row waiting for the wire's fact */
 	bool wire_only;			/* a wire row waiting for the socket view to claim it */
 	bool dropped;			/* merged into another row */
-	uint8_t cls;			/* milestone class, see classify.c */
-	struct tt_key jkey;
+	uint8_t milestone;		/* enum tt_milestone_kind of the row's type */
+	struct tt_key flow_key;
 };
 
 struct tt_counts {
 	uint64_t n[TT_NTYPES];
 };
 
-/* The joiner's knowledge of one connection for one milestone class. */
-struct tt_jclass {
+/* Milestones: a row of one view pairs with the other view's row of the same kind. */
+enum tt_milestone_kind { MILESTONE_OPEN, MILESTONE_FAIL, MILESTONE_END, MILESTONE_N };
+
+/* The joiner's knowledge of one connection at one milestone. */
+struct tt_milestone {
 	bool wire_seen;			/* the wire reported this milestone */
 	bool sock_seen;			/* the socket view claimed it */
 	bool wire_row_held;		/* a wire row waits in the queue at wire_row_seq */
 	bool wire_row_out;		/* a wire row of type wire_type went out */
 	uint8_t wire_type;
-	uint8_t nsock;			/* socket rows waiting for the wire, at sock_seq[] */
+	uint8_t nsock_rows;		/* socket rows waiting for the wire, at sock_row_seq[] */
 	uint16_t syns;
 	int ifindex;
 	uint64_t wire_row_seq;
-	uint64_t sock_seq[2];		/* JOIN_SOCK_ROWS (classify.c) */
+	uint64_t sock_row_seq[2];	/* JOIN_SOCK_ROWS (classify.c) */
 	uint64_t syn_ns, synack_ns, ack_ns;
 };
 
-struct tt_jflow {
+/* The ends of a join key as bits: its lower endpoint (saddr) and its higher (daddr). */
+enum tt_flow_end { END_LO = 1, END_HI = 2 };
+
+struct tt_join_flow {
 	uint64_t last_ns;
-	struct tt_jclass c[3];
+	struct tt_milestone milestone[MILESTONE_N];
 	bool seen_syn;			/* the wire saw this connection at all */
 	bool timeout_pending;
 	bool owner_known;		/* from the socket view's SYN retransmission */
@@ -73,8 +79,8 @@ struct tt_jflow {
 	uint64_t retry_ts;
 	int retry_syns;
 	int retry_ifindex;
-	struct tt_key ikey;		/* the initiator's view of the tuple */
-	uint8_t ends_open;		/* local sockets seen open: 1 the key's s-side, 2 d-side */
+	struct tt_key initiator_key;	/* the initiator's view of the tuple */
+	uint8_t ends_open;		/* enum tt_flow_end bits: local sockets seen open */
 	uint8_t ends_closed;		/* ... and seen closed */
 };
 
@@ -98,7 +104,7 @@ struct tt_classifier {
 	/* the join (only with the wire view) */
 	bool wire;
 	uint64_t syn_timeout_ns;
-	struct tt_conntab flows;	/* join key -> struct tt_jflow */
+	struct tt_conntab flows;	/* join key -> struct tt_join_flow */
 	struct tt_key timeouts[TT_TIMEOUTS_MAX];	/* flows with a wire timeout pending */
 	size_t ntimeouts;
 	uint64_t next_timeout_ns;	/* earliest deadline among them: no scan per fact before it */
@@ -106,9 +112,9 @@ struct tt_classifier {
 	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
 	int nprefixes;
 	uint64_t untracked_flows;	/* joiner tables full: joined less, never lost */
-	struct tt_jflow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
-	struct tt_key last_jkey;	/* the flow the last fact was about */
-	struct tt_jflow *last_flow;	/* NULL once freed */
+	struct tt_join_flow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
+	struct tt_key last_flow_key;	/* the flow the last fact was about */
+	struct tt_join_flow *last_flow;	/* NULL once freed */
 	size_t nspare;
 };
 
