@@ -85,6 +85,28 @@ int tt_key_from_event(const struct tt_event *e, struct tt_key *k)
 	return 0;
 }
 
+/*
+ * A row at @ts_ns seen by @views, with every measure "does not apply" (< 0,
+ * pid -1) until the path that makes the row sets what it knows.
+ */
+static void row_init(struct tt_row *r, uint64_t ts_ns, int views)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_ns = ts_ns;
+	r->views = views;
+	r->pid = -1;
+	r->lat_ms = r->wait_ms = r->dur_ms = r->sock_lat_ms = r->wire_lat_ms = -1;
+	r->bytes_sent = r->bytes_recv = -1;
+}
+
+/* @comm as the kernel sent it: not always terminated. */
+static void row_set_owner(struct tt_row *r, int pid, const char *comm)
+{
+	r->pid = pid;
+	memcpy(r->comm, comm, sizeof(r->comm));
+	r->comm[sizeof(r->comm) - 1] = '\0';
+}
+
 static double ns_to_ms(uint64_t ns)
 {
 	return ns / NS_PER_MS;
@@ -202,66 +224,80 @@ static void classify_close(const struct tt_event *e, struct tt_row *r)
 	}
 }
 
-/* One fact to one row; returns -ENOENT for facts that make no row by themselves. */
+static void classify_connect(const struct tt_event *e, struct tt_row *r)
+{
+	r->type = TT_CONNECT;
+	r->reason = "established";
+	r->syns = e->total_retrans + 1;
+	if (e->flags & TT_F_STARTED)
+		set_interval(&r->lat_ms, e->start_ns, e->est_ns ? e->est_ns : e->ts_ns);
+}
+
+static const char *accept_hook_name(uint8_t hook)
+{
+	switch (hook) {
+	case TT_ACCEPT_LISTENER:
+		return "listener";
+	case TT_ACCEPT_SYSCALL:
+		return "syscall";
+	case TT_ACCEPT_KRETPROBE:
+		return "kretprobe";
+	case TT_ACCEPT_FEXIT:
+		return "fexit";
+	default:
+		return NULL;
+	}
+}
+
+static void classify_accept(const struct tt_event *e, struct tt_row *r)
+{
+	r->type = TT_ACCEPT;
+	r->reason = "accepted";
+	/* The server's handshake time: the kernel's SYN-ACK -> ACK sample. */
+	if (e->srtt_us)
+		r->lat_ms = e->srtt_us / US_PER_MS;
+	if ((e->flags & TT_F_ESTABLISHED) && e->hook != TT_ACCEPT_LISTENER)
+		set_interval(&r->wait_ms, e->est_ns, e->ts_ns);
+	r->hook = accept_hook_name(e->hook);
+}
+
+/* connect() failed before any SYN left. */
+static void classify_connect_err(const struct tt_event *e, struct tt_row *r)
+{
+	r->type = TT_UNREACH;
+	r->reason = e->err == ENETUNREACH ? "no-route" : "host-unreachable";
+	r->syns = 0;
+	set_interval(&r->dur_ms, e->start_ns, e->ts_ns);
+}
+
+/* One fact to one socket-view row; returns -ENOENT for facts that make no row by themselves. */
 int tt_classify(const struct tt_event *e, struct tt_row *r)
 {
-	memset(r, 0, sizeof(*r));
+	row_init(r, e->ts_ns, TT_VIEW_SOCK);
 	if (tt_key_from_event(e, &r->key))
 		return -EAFNOSUPPORT;
-	r->ts_ns = e->ts_ns;
-	r->pid = -1;
-	if (e->flags & TT_F_OWNER_KNOWN) {
-		r->pid = e->pid;
-		memcpy(r->comm, e->comm, sizeof(r->comm));
-		r->comm[sizeof(r->comm) - 1] = '\0';
-	}
-	r->lat_ms = r->wait_ms = r->dur_ms = -1;
-	r->bytes_sent = r->bytes_recv = -1;
+	if (e->flags & TT_F_OWNER_KNOWN)
+		row_set_owner(r, e->pid, e->comm);
 	r->err = e->err;
-
 	switch (e->fact) {
 	case TT_FACT_ACTIVE_EST:
-		r->type = TT_CONNECT;
-		r->reason = "established";
-		r->syns = e->total_retrans + 1;
-		if (e->flags & TT_F_STARTED)
-			set_interval(&r->lat_ms, e->start_ns, e->est_ns ? e->est_ns : e->ts_ns);
-		return 0;
+		classify_connect(e, r);
+		break;
 	case TT_FACT_ACCEPTED:
-		r->type = TT_ACCEPT;
-		r->reason = "accepted";
-		/* The server's handshake time: the kernel's SYN-ACK -> ACK sample. */
-		if (e->srtt_us)
-			r->lat_ms = e->srtt_us / US_PER_MS;
-		if ((e->flags & TT_F_ESTABLISHED) && e->hook != TT_ACCEPT_LISTENER)
-			set_interval(&r->wait_ms, e->est_ns, e->ts_ns);
-		switch (e->hook) {
-		case TT_ACCEPT_LISTENER:
-			r->hook = "listener";
-			break;
-		case TT_ACCEPT_SYSCALL:
-			r->hook = "syscall";
-			break;
-		case TT_ACCEPT_KRETPROBE:
-			r->hook = "kretprobe";
-			break;
-		case TT_ACCEPT_FEXIT:
-			r->hook = "fexit";
-			break;
-		}
-		return 0;
+		classify_accept(e, r);
+		break;
 	case TT_FACT_CLOSED:
 		classify_close(e, r);
-		return 0;
+		break;
 	case TT_FACT_CONNECT_ERR:
-		r->type = TT_UNREACH;
-		r->reason = e->err == ENETUNREACH ? "no-route" : "host-unreachable";
-		r->syns = 0;
-		set_interval(&r->dur_ms, e->start_ns, e->ts_ns);
-		return 0;
+		classify_connect_err(e, r);
+		break;
 	default:
 		return -ENOENT;
 	}
+	/* the socket's own handshake time, kept when the wire's replaces lat_ms */
+	r->sock_lat_ms = r->lat_ms;
+	return 0;
 }
 
 bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k)
@@ -882,9 +918,6 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	}
 	if (tt_classify(e, &r))
 		return c->cb_err;
-	r.views = TT_VIEW_SOCK;
-	r.sock_lat_ms = r.lat_ms;
-	r.wire_lat_ms = -1;
 
 	/* Active connections: within the kernel-side filters, whoever owns them. */
 	if (tt_cls_key_wanted(c->cfg, &r.key)) {
@@ -918,25 +951,33 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 	return tt_cls_flush(c, e->ts_ns, false);
 }
 
-/* The initiator's view of a wire fact, as a row of its own. */
-static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *w,
-		     enum tt_type type, struct tt_row *r)
+/* The initiator's view of a wire fact's tuple; no netns: the wire has none. */
+static void key_from_wire(const struct tt_wire_event *w, struct tt_key *k)
 {
-	memset(r, 0, sizeof(*r));
+	memset(k, 0, sizeof(*k));
+	k->family = w->family;
+	k->sport = w->iport;
+	k->dport = w->rport;
+	memcpy(k->saddr, w->iaddr, 16);
+	memcpy(k->daddr, w->raddr, 16);
+}
+
+/* A row of the wire view alone, on the initiator's view of the tuple, @ikey. */
+static void wire_row_init(struct tt_row *r, enum tt_type type, uint64_t ts_ns,
+			  const struct tt_key *ikey, int ifindex, int syns)
+{
+	row_init(r, ts_ns, TT_VIEW_WIRE);
 	r->type = type;
-	r->ts_ns = w->ts_ns;
-	r->key.family = w->family;
-	r->key.sport = w->iport;
-	r->key.dport = w->rport;
-	memcpy(r->key.saddr, w->iaddr, w->family == AF_INET ? 4 : 16);
-	memcpy(r->key.daddr, w->raddr, w->family == AF_INET ? 4 : 16);
-	r->pid = -1;
-	r->lat_ms = r->wait_ms = r->dur_ms = r->sock_lat_ms = r->wire_lat_ms = -1;
-	r->bytes_sent = r->bytes_recv = -1;
-	r->views = TT_VIEW_WIRE;
-	r->ifindex = w->ifindex;
-	r->wire_syns = w->syns;
-	r->syns = w->syns;
+	r->key = *ikey;
+	r->ifindex = ifindex;
+	r->syns = r->wire_syns = syns;
+}
+
+/* A wire fact no socket row has claimed yet, as a row of its own. */
+static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *w,
+		     const struct tt_key *ikey, enum tt_type type, struct tt_row *r)
+{
+	wire_row_init(r, type, w->ts_ns, ikey, w->ifindex, w->syns);
 	/* traffic between two other hosts: a gateway forwarding it */
 	if (!is_local_addr(c, w->family, w->iaddr) && !is_local_addr(c, w->family, w->raddr))
 		r->reason = "forwarded";
@@ -971,7 +1012,7 @@ static enum tt_type wire_type(const struct tt_wire_event *w)
 }
 
 static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j,
-			  const struct tt_wire_event *w)
+			  const struct tt_key *ikey, const struct tt_wire_event *w)
 {
 	f->seen_syn = true;
 	if (f->milestone[MILESTONE_OPEN].wire_seen || f->milestone[MILESTONE_FAIL].sock_seen)
@@ -996,12 +1037,7 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const
 	f->retry_syns = w->syns;
 	f->retry_ifindex = w->ifindex;
 	f->retry_ts = w->ts_ns;
-	memset(&f->initiator_key, 0, sizeof(f->initiator_key));
-	f->initiator_key.family = w->family;
-	f->initiator_key.sport = w->iport;
-	f->initiator_key.dport = w->rport;
-	memcpy(f->initiator_key.saddr, w->iaddr, 16);
-	memcpy(f->initiator_key.daddr, w->raddr, 16);
+	f->initiator_key = *ikey;
 	c->timeouts[c->ntimeouts++] = *j;
 	if (!c->next_timeout_ns || w->syn_ns + c->syn_timeout_ns < c->next_timeout_ns)
 		c->next_timeout_ns = w->syn_ns + c->syn_timeout_ns;
@@ -1027,22 +1063,12 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 			continue;
 		}
 		if (f && f->timeout_pending && !all) {
-			memset(&r, 0, sizeof(r));
-			r.type = TT_TIMEOUT;
-			r.ts_ns = f->retry_syn_ns + c->syn_timeout_ns;
-			r.key = f->initiator_key;
-			r.pid = -1;
-			r.lat_ms = r.wait_ms = r.sock_lat_ms = r.wire_lat_ms = -1;
-			r.bytes_sent = r.bytes_recv = -1;
+			wire_row_init(&r, TT_TIMEOUT, f->retry_syn_ns + c->syn_timeout_ns,
+				      &f->initiator_key, f->retry_ifindex, f->retry_syns);
 			r.dur_ms = ns_to_ms(c->syn_timeout_ns);
-			r.views = TT_VIEW_WIRE;
-			r.ifindex = f->retry_ifindex;
-			r.syns = r.wire_syns = f->retry_syns;
 			r.reason = "syn-timeout";
 			if (f->owner_known) {
-				r.pid = f->owner_pid;
-				memcpy(r.comm, f->owner_comm, sizeof(r.comm));
-				r.comm[sizeof(r.comm) - 1] = '\0';
+				row_set_owner(&r, f->owner_pid, f->owner_comm);
 				r.views |= TT_VIEW_SOCK;
 			}
 			h = q_push(c, &r);
@@ -1070,18 +1096,13 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 
 	if (w->family != AF_INET && w->family != AF_INET6)
 		return c->cb_err;
-	memset(&k, 0, sizeof(k));
-	k.family = w->family;
-	k.sport = w->iport;
-	k.dport = w->rport;
-	memcpy(k.saddr, w->iaddr, 16);
-	memcpy(k.daddr, w->raddr, 16);
+	key_from_wire(w, &k);
 	flow_key_of(&k, &j);
 	f = flow_touch(c, &j, w->ts_ns);
 	if (!f)
 		return c->cb_err;
 	if (w->fact == TT_WFACT_SYN_RETRY) {
-		on_wire_retry(c, f, &j, w);
+		on_wire_retry(c, f, &j, &k, w);
 		return tt_cls_flush(c, w->ts_ns, false);
 	}
 	f->seen_syn = true;
@@ -1127,7 +1148,7 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 		return tt_cls_flush(c, w->ts_ns, false);
 
 	/* no socket view partner yet: a wire row that waits to be claimed */
-	wire_row(c, w, wire_type(w), &r);
+	wire_row(c, w, &k, wire_type(w), &r);
 	if (kind == MILESTONE_OPEN) {
 		r.wire_lat_ms = wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
 		r.lat_ms = r.wire_lat_ms;
