@@ -744,7 +744,7 @@ static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
 	memset(h, 0, sizeof(*h));
 	h->row = *r;
 	h->seq = c->qseq + c->qlen;
-	h->deadline = h->rst_deadline = r->ts_ns;
+	h->join_deadline = h->rst_deadline = r->ts_ns;
 	h->milestone = type_milestone(r->type);
 	c->qlen++;
 	return h;
@@ -766,7 +766,7 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 		 */
 		if (!all && !h->dropped &&
 		    ((h->wait_rst && h->rst_deadline > now_ns) ||
-		     ((h->wait_wire || h->wire_only) && h->deadline > now_ns)))
+		     ((h->wait_wire || h->wire_only) && h->join_deadline > now_ns)))
 			break;
 		q_pop(c);
 	}
@@ -782,10 +782,12 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 	return c->cb_err;
 }
 
-static void to_rst_sent(struct tt_row *r)
+/* A held CLOSE whose RST went out: an abort, not an orderly close. */
+static void became_rst_sent(struct tt_held *h)
 {
-	r->type = TT_RESET;
-	r->reason = "rst-sent";
+	h->row.type = TT_RESET;
+	h->row.reason = "rst-sent";
+	h->wait_rst = false;
 }
 
 static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
@@ -798,8 +800,7 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 		struct tt_held *h = q_at(c, i);
 
 		if (h->wait_rst && !h->dropped && tt_key_eq(&h->row.key, &k)) {
-			to_rst_sent(&h->row);
-			h->wait_rst = false;
+			became_rst_sent(h);
 			return;
 		}
 	}
@@ -821,12 +822,24 @@ static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
 	}
 }
 
+/* The wire row held for @m goes: a socket row speaks for the milestone. */
+static void drop_held_wire_row(struct tt_classifier *c, struct tt_milestone *m)
+{
+	struct tt_held *w;
+
+	if (!m->wire_row_held)
+		return;
+	w = q_seq(c, m->wire_row_seq);
+	if (w)
+		w->dropped = true;
+	m->wire_row_held = false;
+}
+
 /* A socket row: claim the milestone, take the wire's facts if they are in. */
 static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 {
 	struct tt_join_flow *f;
 	struct tt_milestone *m;
-	struct tt_held *w;
 	enum tt_flow_end side;
 
 	side = flow_key_of(&h->row.key, &h->flow_key);
@@ -852,27 +865,97 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 		h->dropped = true;
 		return;
 	}
-	if (m->wire_row_held) {
-		w = q_seq(c, m->wire_row_seq);
-		if (w)
-			w->dropped = true;
-		m->wire_row_held = false;
-	}
+	drop_held_wire_row(c, m);
 	if (m->wire_seen) {
 		add_wire_facts(&h->row, m);
 		flow_done(c, f, &h->flow_key);
 		return;
 	}
 	h->wait_wire = true;
-	h->deadline = h->row.ts_ns + TT_JOIN_NS;
+	h->join_deadline = h->row.ts_ns + TT_JOIN_NS;
 	if (m->nsock_rows < JOIN_SOCK_ROWS)
 		m->sock_row_seq[m->nsock_rows++] = h->seq;
+}
+
+/*
+ * Socket facts that make no row but tell the join something: a handshake
+ * this host accepted (PASSIVE_EST) and a connecting socket's SYN retry.
+ * -EAFNOSUPPORT or -ENOSPC (no flow for it) when the join cannot take it.
+ */
+static int join_sock_fact(struct tt_classifier *c, const struct tt_event *e)
+{
+	struct tt_join_flow *f;
+	struct tt_key k, j;
+	enum tt_flow_end side;
+
+	if (tt_key_from_event(e, &k))
+		return -EAFNOSUPPORT;
+	side = flow_key_of(&k, &j);
+	f = flow_touch(c, &j, e->ts_ns);
+	if (!f)
+		return -ENOSPC;
+	if (e->fact == TT_FACT_SYN_RETRY) {
+		/* who is behind a SYN the wire may time out */
+		if (e->flags & TT_F_OWNER_KNOWN) {
+			f->owner_pid = e->pid;
+			memcpy(f->owner_comm, e->comm, sizeof(f->owner_comm));
+			f->owner_known = true;
+		}
+		return 0;
+	}
+	f->ends_open |= side;
+	/* its ACCEPT will come from the socket view, maybe much later */
+	drop_held_wire_row(c, &f->milestone[MILESTONE_OPEN]);
+	f->milestone[MILESTONE_OPEN].sock_seen = true;
+	return 0;
+}
+
+/* Active connections: within the kernel-side filters, whoever owns them. */
+static int track_active(struct tt_classifier *c, const struct tt_event *e, const struct tt_row *r)
+{
+	if (!tt_cls_key_wanted(c->cfg, &r->key))
+		return 0;
+	if (r->type == TT_CONNECT || r->type == TT_ACCEPT)
+		return tt_conntab_add(&c->active, &r->key) < 0 ? -ENOMEM : 0;
+	if (e->fact == TT_FACT_CLOSED)
+		tt_conntab_del(&c->active, &r->key);
+	return 0;
+}
+
+/*
+ * How long a row waits for the RST that would make it RESET (rst-sent), 0 for
+ * none: an orderly-looking close of an established socket may be an abort
+ * whose RST follows, at once when the socket had no owner left.
+ */
+static uint64_t rst_wait_ns(const struct tt_event *e, const struct tt_row *r)
+{
+	if (r->type != TT_CLOSE || e->err || e->oldstate == TCP_SYN_SENT ||
+	    e->oldstate == TCP_LAST_ACK || e->oldstate == TCP_CLOSING ||
+	    e->close_how == TT_CLOSE_TIME_WAIT)
+		return 0;
+	return e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS : TT_HOLD_NS;
+}
+
+/* @h may still become RESET (rst-sent): take an RST that came first, or wait @hold_ns for one. */
+static void hold_for_rst(struct tt_classifier *c, struct tt_held *h, uint64_t hold_ns)
+{
+	h->wait_rst = true;
+	h->rst_deadline = h->row.ts_ns + hold_ns;
+	for (size_t i = 0; i < c->nrst; i++) {
+		if (tt_key_eq(&c->rst[i].key, &h->row.key)) {
+			became_rst_sent(h);
+			c->rst[i] = c->rst[--c->nrst];
+			return;
+		}
+	}
 }
 
 int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 {
 	struct tt_held *h;
 	struct tt_row r;
+	uint64_t rst_wait;
+	int ret;
 
 	switch (e->fact) {
 	case TT_FACT_RST_SENT:
@@ -880,72 +963,20 @@ int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 		return tt_cls_flush(c, e->ts_ns, false);
 	case TT_FACT_PASSIVE_EST:
 	case TT_FACT_SYN_RETRY:
-		if (c->wire) {
-			struct tt_key k, j;
-			struct tt_join_flow *f;
-			enum tt_flow_end side;
-
-			if (tt_key_from_event(e, &k))
-				break;
-			side = flow_key_of(&k, &j);
-			f = flow_touch(c, &j, e->ts_ns);
-			if (!f)
-				break;
-			if (e->fact == TT_FACT_PASSIVE_EST)
-				f->ends_open |= side;
-			if (e->fact == TT_FACT_SYN_RETRY) {
-				/* who is behind a SYN the wire may time out */
-				if (e->flags & TT_F_OWNER_KNOWN) {
-					f->owner_pid = e->pid;
-					memcpy(f->owner_comm, e->comm, sizeof(f->owner_comm));
-					f->owner_known = true;
-				}
-			} else if (f->milestone[MILESTONE_OPEN].wire_row_held) {
-				/* its ACCEPT will come from the socket view, maybe much later */
-				struct tt_held *w;
-
-				w = q_seq(c, f->milestone[MILESTONE_OPEN].wire_row_seq);
-
-				if (w)
-					w->dropped = true;
-				f->milestone[MILESTONE_OPEN].wire_row_held = false;
-				f->milestone[MILESTONE_OPEN].sock_seen = true;
-			} else {
-				f->milestone[MILESTONE_OPEN].sock_seen = true;
-			}
-		}
+		/* one the join cannot take ends here, as any other fact that makes no row */
+		if (c->wire && join_sock_fact(c, e))
+			return c->cb_err;
 		return tt_cls_flush(c, e->ts_ns, false);
 	}
 	if (tt_classify(e, &r))
 		return c->cb_err;
-
-	/* Active connections: within the kernel-side filters, whoever owns them. */
-	if (tt_cls_key_wanted(c->cfg, &r.key)) {
-		if (r.type == TT_CONNECT || r.type == TT_ACCEPT) {
-			if (tt_conntab_add(&c->active, &r.key) < 0)
-				return -ENOMEM;
-		} else if (e->fact == TT_FACT_CLOSED) {
-			tt_conntab_del(&c->active, &r.key);
-		}
-	}
-
+	ret = track_active(c, e, &r);
+	if (ret)
+		return ret;
 	h = q_push(c, &r);
-	/* An orderly-looking close of an established socket may be an abort whose RST follows. */
-	if (r.type == TT_CLOSE && e->err == 0 && e->oldstate != TCP_SYN_SENT &&
-	    e->oldstate != TCP_LAST_ACK && e->oldstate != TCP_CLOSING &&
-	    e->close_how != TT_CLOSE_TIME_WAIT) {
-		h->wait_rst = true;
-		h->rst_deadline = r.ts_ns + (e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS
-									     : TT_HOLD_NS);
-		for (size_t i = 0; i < c->nrst; i++) {
-			if (tt_key_eq(&c->rst[i].key, &r.key)) {
-				to_rst_sent(&h->row);
-				h->wait_rst = false;
-				c->rst[i] = c->rst[--c->nrst];
-				break;
-			}
-		}
-	}
+	rst_wait = rst_wait_ns(e, &r);
+	if (rst_wait)
+		hold_for_rst(c, h, rst_wait);
 	if (c->wire)
 		join_sock_row(c, h);
 	return tt_cls_flush(c, e->ts_ns, false);
@@ -973,30 +1004,6 @@ static void wire_row_init(struct tt_row *r, enum tt_type type, uint64_t ts_ns,
 	r->syns = r->wire_syns = syns;
 }
 
-/* A wire fact no socket row has claimed yet, as a row of its own. */
-static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *w,
-		     const struct tt_key *ikey, enum tt_type type, struct tt_row *r)
-{
-	wire_row_init(r, type, w->ts_ns, ikey, w->ifindex, w->syns);
-	/* traffic between two other hosts: a gateway forwarding it */
-	if (!is_local_addr(c, w->family, w->iaddr) && !is_local_addr(c, w->family, w->raddr))
-		r->reason = "forwarded";
-	else
-		r->reason = "wire-only";
-}
-
-static enum tt_milestone_kind wire_milestone(uint8_t fact)
-{
-	switch (fact) {
-	case TT_WFACT_HANDSHAKE:
-		return MILESTONE_OPEN;
-	case TT_WFACT_REFUSED:
-		return MILESTONE_FAIL;
-	default:
-		return MILESTONE_END;
-	}
-}
-
 static enum tt_type wire_type(const struct tt_wire_event *w)
 {
 	switch (w->fact) {
@@ -1011,6 +1018,48 @@ static enum tt_type wire_type(const struct tt_wire_event *w)
 	}
 }
 
+static const char *wire_reason(const struct tt_classifier *c, const struct tt_wire_event *w)
+{
+	if (w->fact == TT_WFACT_RESET)
+		return w->by == TT_BY_INITIATOR ? "rst-by-initiator" : "rst-by-responder";
+	if (w->fact == TT_WFACT_REFUSED)
+		return "refused";
+	/* traffic between two other hosts: a gateway forwarding it */
+	if (!is_local_addr(c, w->family, w->iaddr) && !is_local_addr(c, w->family, w->raddr))
+		return "forwarded";
+	return "wire-only";
+}
+
+/* A wire fact no socket row has claimed yet, as a row of its own; @m holds its times. */
+static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *w,
+		     const struct tt_key *ikey, const struct tt_milestone *m, struct tt_row *r)
+{
+	wire_row_init(r, wire_type(w), w->ts_ns, ikey, w->ifindex, w->syns);
+	if (w->fact == TT_WFACT_HANDSHAKE)
+		r->lat_ms = r->wire_lat_ms =
+			wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
+	r->reason = wire_reason(c, w);
+}
+
+static enum tt_milestone_kind wire_milestone(uint8_t fact)
+{
+	switch (fact) {
+	case TT_WFACT_HANDSHAKE:
+		return MILESTONE_OPEN;
+	case TT_WFACT_REFUSED:
+		return MILESTONE_FAIL;
+	default:
+		return MILESTONE_END;
+	}
+}
+
+/* When the wire TIMEOUT of @f's attempt is due. */
+static uint64_t timeout_due(const struct tt_classifier *c, const struct tt_join_flow *f)
+{
+	return f->retry_syn_ns + c->syn_timeout_ns;
+}
+
+/* A retried SYN: a wire TIMEOUT is due at --syn-timeout unless an answer comes first. */
 static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j,
 			  const struct tt_key *ikey, const struct tt_wire_event *w)
 {
@@ -1036,11 +1085,32 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const
 	f->retry_syn_ns = w->syn_ns;
 	f->retry_syns = w->syns;
 	f->retry_ifindex = w->ifindex;
-	f->retry_ts = w->ts_ns;
 	f->initiator_key = *ikey;
 	c->timeouts[c->ntimeouts++] = *j;
-	if (!c->next_timeout_ns || w->syn_ns + c->syn_timeout_ns < c->next_timeout_ns)
-		c->next_timeout_ns = w->syn_ns + c->syn_timeout_ns;
+	if (!c->next_timeout_ns || timeout_due(c, f) < c->next_timeout_ns)
+		c->next_timeout_ns = timeout_due(c, f);
+}
+
+/* The wire TIMEOUT of @f's attempt, as a row. */
+static void push_wire_timeout(struct tt_classifier *c, struct tt_join_flow *f)
+{
+	struct tt_held *h;
+	struct tt_row r;
+
+	wire_row_init(&r, TT_TIMEOUT, timeout_due(c, f), &f->initiator_key, f->retry_ifindex,
+		      f->retry_syns);
+	r.dur_ms = ns_to_ms(c->syn_timeout_ns);
+	r.reason = "syn-timeout";
+	if (f->owner_known) {
+		row_set_owner(&r, f->owner_pid, f->owner_comm);
+		r.views |= TT_VIEW_SOCK;
+	}
+	h = q_push(c, &r);
+	flow_key_of(&r.key, &h->flow_key);
+	f->timeout_pending = false;
+	f->last_ns = r.ts_ns;
+	f->milestone[MILESTONE_FAIL].wire_row_out = true;
+	f->milestone[MILESTONE_FAIL].wire_type = TT_TIMEOUT;
 }
 
 /* SYNs retried and no answer within --syn-timeout of the first: a wire TIMEOUT. */
@@ -1053,64 +1123,67 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 		return;
 	for (size_t i = 0; i < c->ntimeouts;) {
 		struct tt_join_flow *f = flow_get(c, &c->timeouts[i]);
-		struct tt_held *h;
-		struct tt_row r;
 
-		if (f && f->timeout_pending && !all && f->retry_syn_ns + c->syn_timeout_ns > now) {
-			if (!next || f->retry_syn_ns + c->syn_timeout_ns < next)
-				next = f->retry_syn_ns + c->syn_timeout_ns;
-			i++;
-			continue;
-		}
 		if (f && f->timeout_pending && !all) {
-			wire_row_init(&r, TT_TIMEOUT, f->retry_syn_ns + c->syn_timeout_ns,
-				      &f->initiator_key, f->retry_ifindex, f->retry_syns);
-			r.dur_ms = ns_to_ms(c->syn_timeout_ns);
-			r.reason = "syn-timeout";
-			if (f->owner_known) {
-				row_set_owner(&r, f->owner_pid, f->owner_comm);
-				r.views |= TT_VIEW_SOCK;
+			uint64_t due = timeout_due(c, f);
+
+			if (due > now) {
+				if (!next || due < next)
+					next = due;
+				i++;
+				continue;
 			}
-			h = q_push(c, &r);
-			flow_key_of(&r.key, &h->flow_key);
-			f->timeout_pending = false;
-			f->last_ns = r.ts_ns;
-			f->milestone[MILESTONE_FAIL].wire_row_out = true;
-			f->milestone[MILESTONE_FAIL].wire_type = TT_TIMEOUT;
-		} else if (f) {
-			f->timeout_pending = false;
+			push_wire_timeout(c, f);
 		}
+		if (f)
+			f->timeout_pending = false;
 		c->timeouts[i] = c->timeouts[--c->ntimeouts];
 	}
 	c->next_timeout_ns = next;
 }
 
-int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
+/* The wire's facts of @m go to the socket rows already waiting for them. */
+static void give_waiting_rows(struct tt_classifier *c, struct tt_milestone *m)
 {
-	struct tt_key k, j;
-	struct tt_join_flow *f;
-	struct tt_milestone *m;
+	for (int i = 0; i < m->nsock_rows; i++) {
+		struct tt_held *h = q_seq(c, m->sock_row_seq[i]);
+
+		if (h && !h->dropped && h->wait_wire) {
+			add_wire_facts(&h->row, m);
+			h->wait_wire = false;
+		}
+	}
+	m->nsock_rows = 0;
+}
+
+/* No socket view partner yet: a wire row that waits to be claimed. */
+static void hold_wire_row(struct tt_classifier *c, struct tt_milestone *m, const struct tt_key *j,
+			  const struct tt_key *ikey, const struct tt_wire_event *w)
+{
 	struct tt_held *h;
 	struct tt_row r;
-	enum tt_milestone_kind kind;
 
-	if (w->family != AF_INET && w->family != AF_INET6)
-		return c->cb_err;
-	key_from_wire(w, &k);
-	flow_key_of(&k, &j);
-	f = flow_touch(c, &j, w->ts_ns);
-	if (!f)
-		return c->cb_err;
-	if (w->fact == TT_WFACT_SYN_RETRY) {
-		on_wire_retry(c, f, &j, &k, w);
-		return tt_cls_flush(c, w->ts_ns, false);
-	}
+	wire_row(c, w, ikey, m, &r);
+	h = q_push(c, &r);
+	h->flow_key = *j;
+	h->wire_only = true;
+	h->join_deadline = w->ts_ns + TT_JOIN_NS;
+	m->wire_row_held = true;
+	m->wire_row_seq = h->seq;
+}
+
+/* The wire saw a handshake, a refusal, a reset or a close. */
+static void on_wire_milestone(struct tt_classifier *c, struct tt_join_flow *f,
+			      const struct tt_key *j, const struct tt_key *ikey,
+			      const struct tt_wire_event *w)
+{
+	enum tt_milestone_kind kind = wire_milestone(w->fact);
+	struct tt_milestone *m = &f->milestone[kind];
+
 	f->seen_syn = true;
-	kind = wire_milestone(w->fact);
-	m = &f->milestone[kind];
 	/* seen on several attached interfaces: the first one reports it */
 	if (m->wire_seen && m->ifindex != (int)w->ifindex)
-		return tt_cls_flush(c, w->ts_ns, false);
+		return;
 	m->wire_seen = true;
 	m->ifindex = w->ifindex;
 	m->syns = w->syns;
@@ -1120,21 +1193,12 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	if (kind != MILESTONE_END && f->timeout_pending) {
 		/* an answer after all: no TIMEOUT; a CONNECT notes the retries */
 		f->timeout_pending = false;
-		timeout_forget(c, &j);
+		timeout_forget(c, j);
 	}
-
-	/* socket rows already waiting take the wire's facts */
-	for (int i = 0; i < m->nsock_rows; i++) {
-		h = q_seq(c, m->sock_row_seq[i]);
-		if (h && !h->dropped && h->wait_wire) {
-			add_wire_facts(&h->row, m);
-			h->wait_wire = false;
-		}
-	}
-	m->nsock_rows = 0;
+	give_waiting_rows(c, m);
 	if (m->sock_seen) {
-		flow_done(c, f, &j);
-		return tt_cls_flush(c, w->ts_ns, false);
+		flow_done(c, f, j);
+		return;
 	}
 	/*
 	 * The end of a flow with a local socket still open: its CLOSE comes
@@ -1145,24 +1209,26 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	 * out as a second line for the same end.
 	 */
 	if (kind == MILESTONE_END && local_end_open(f))
-		return tt_cls_flush(c, w->ts_ns, false);
+		return;
+	hold_wire_row(c, m, j, ikey, w);
+}
 
-	/* no socket view partner yet: a wire row that waits to be claimed */
-	wire_row(c, w, &k, wire_type(w), &r);
-	if (kind == MILESTONE_OPEN) {
-		r.wire_lat_ms = wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
-		r.lat_ms = r.wire_lat_ms;
-	}
-	if (w->fact == TT_WFACT_RESET)
-		r.reason = w->by == TT_BY_INITIATOR ? "rst-by-initiator" : "rst-by-responder";
-	else if (w->fact == TT_WFACT_REFUSED)
-		r.reason = "refused";
-	h = q_push(c, &r);
-	h->flow_key = j;
-	h->wire_only = true;
-	h->deadline = w->ts_ns + TT_JOIN_NS;
-	m->wire_row_held = true;
-	m->wire_row_seq = h->seq;
+int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
+{
+	struct tt_join_flow *f;
+	struct tt_key k, j;
+
+	if (w->family != AF_INET && w->family != AF_INET6)
+		return c->cb_err;
+	key_from_wire(w, &k);
+	flow_key_of(&k, &j);
+	f = flow_touch(c, &j, w->ts_ns);
+	if (!f)
+		return c->cb_err;
+	if (w->fact == TT_WFACT_SYN_RETRY)
+		on_wire_retry(c, f, &j, &k, w);
+	else
+		on_wire_milestone(c, f, &j, &k, w);
 	return tt_cls_flush(c, w->ts_ns, false);
 }
 

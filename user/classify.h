@@ -32,7 +32,7 @@ typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
 struct tt_held {
 	struct tt_row row;
 	uint64_t seq;			/* position in the stream, for the joiner's references */
-	uint64_t deadline;		/* wait_wire, wire_only: wait for the other view until then */
+	uint64_t join_deadline;		/* wait_wire, wire_only: wait for the other view until then */
 	uint64_t rst_deadline;		/* wait_rst: wait for an RST until then */
 	bool wait_rst;			/* may still become RESET (rst-sent) */
 	bool wait_wire;			/* a socket row waiting for the wire's fact */
@@ -76,7 +76,6 @@ struct tt_join_flow {
 	int owner_pid;
 	char owner_comm[TT_COMM_LEN];
 	uint64_t retry_syn_ns;
-	uint64_t retry_ts;
 	int retry_syns;
 	int retry_ifindex;
 	struct tt_key initiator_key;	/* the initiator's view of the tuple */
