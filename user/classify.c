@@ -342,37 +342,37 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
-	c->flows.vsize = sizeof(struct tt_join_flow *);
-	c->qcap = HOLDQ_FIRST_CAP;
-	c->q = calloc(c->qcap, sizeof(*c->q));
-	return c->q ? 0 : -ENOMEM;
+	c->join.flows.vsize = sizeof(struct tt_join_flow *);
+	c->hold.cap = HOLDQ_FIRST_CAP;
+	c->hold.ring = calloc(c->hold.cap, sizeof(*c->hold.ring));
+	return c->hold.ring ? 0 : -ENOMEM;
 }
 
 void tt_cls_free(struct tt_classifier *c)
 {
-	for (size_t i = 0; i < c->flows.cap; i++) {
+	for (size_t i = 0; i < c->join.flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_join_flow **f = tt_conntab_slot(&c->flows, i, &k);
+		struct tt_join_flow **f = tt_conntab_slot(&c->join.flows, i, &k);
 
 		if (f)
 			free(*f);
 	}
-	while (c->nspare)
-		free(c->spare[--c->nspare]);
+	while (c->join.nspare)
+		free(c->join.spare[--c->join.nspare]);
 	tt_conntab_free(&c->active);
-	tt_conntab_free(&c->flows);
-	free(c->q);
-	c->q = NULL;
+	tt_conntab_free(&c->join.flows);
+	free(c->hold.ring);
+	c->hold.ring = NULL;
 }
 
 void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
 			const struct tt_prefix *prefixes, int n)
 {
 	c->wire = true;
-	c->syn_timeout_ns = syn_timeout_s * NS_PER_SEC;
-	c->nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
-	if (c->nprefixes)
-		memcpy(c->prefixes, prefixes, c->nprefixes * sizeof(*prefixes));
+	c->join.syn_timeout_ns = syn_timeout_s * NS_PER_SEC;
+	c->join.nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
+	if (c->join.nprefixes)
+		memcpy(c->join.prefixes, prefixes, c->join.nprefixes * sizeof(*prefixes));
 }
 
 int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const struct tt_key *k)
@@ -431,13 +431,13 @@ static void release(struct tt_classifier *c, const struct tt_row *r)
 /* qcap is a power of two: a mask, not a division, per access */
 static struct tt_held *q_at(struct tt_classifier *c, size_t i)
 {
-	return &c->q[(c->qhead + i) & (c->qcap - 1)];
+	return &c->hold.ring[(c->hold.head + i) & (c->hold.cap - 1)];
 }
 
 /* Doubles the ring, keeping the order; false when at TT_QUEUE_MAX or out of memory. */
 static bool q_grow(struct tt_classifier *c)
 {
-	size_t cap = c->qcap * 2;
+	size_t cap = c->hold.cap * 2;
 	struct tt_held *q;
 
 	if (cap > TT_QUEUE_MAX)
@@ -445,21 +445,21 @@ static bool q_grow(struct tt_classifier *c)
 	q = malloc(cap * sizeof(*q));
 	if (!q)
 		return false;
-	for (size_t i = 0; i < c->qlen; i++)
+	for (size_t i = 0; i < c->hold.len; i++)
 		q[i] = *q_at(c, i);
-	free(c->q);
-	c->q = q;
-	c->qcap = cap;
-	c->qhead = 0;
+	free(c->hold.ring);
+	c->hold.ring = q;
+	c->hold.cap = cap;
+	c->hold.head = 0;
 	return true;
 }
 
 /* The held row with stream position @seq, if it is still queued. */
 static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
 {
-	if (seq < c->qseq || seq >= c->qseq + c->qlen)
+	if (seq < c->hold.head_seq || seq >= c->hold.head_seq + c->hold.len)
 		return NULL;
-	return q_at(c, seq - c->qseq);
+	return q_at(c, seq - c->hold.head_seq);
 }
 
 /* ---- the join of the socket and wire views (docs/wire.md) ---- */
@@ -524,19 +524,19 @@ static struct tt_join_flow *flow_alloc(struct tt_classifier *c)
 {
 	struct tt_join_flow *f;
 
-	if (!c->nspare)
+	if (!c->join.nspare)
 		return calloc(1, sizeof(*f));
-	f = c->spare[--c->nspare];
+	f = c->join.spare[--c->join.nspare];
 	memset(f, 0, sizeof(*f));
 	return f;
 }
 
 static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
 {
-	if (c->last_flow == f)
-		c->last_flow = NULL;
-	if (c->nspare < TT_SPARE_FLOWS)
-		c->spare[c->nspare++] = f;
+	if (c->join.last_flow == f)
+		c->join.last_flow = NULL;
+	if (c->join.nspare < TT_SPARE_FLOWS)
+		c->join.spare[c->join.nspare++] = f;
 	else
 		free(f);
 }
@@ -548,7 +548,7 @@ static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
  */
 static struct tt_join_flow *flow_cached(struct tt_classifier *c, const struct tt_key *j)
 {
-	return c->last_flow && tt_key_eq(&c->last_flow_key, j) ? c->last_flow : NULL;
+	return c->join.last_flow && tt_key_eq(&c->join.last_flow_key, j) ? c->join.last_flow : NULL;
 }
 
 /*
@@ -562,18 +562,18 @@ static struct tt_join_flow *flow_get(struct tt_classifier *c, const struct tt_ke
 
 	if (last)
 		return last;
-	f = tt_conntab_get(&c->flows, j);
+	f = tt_conntab_get(&c->join.flows, j);
 	return f ? *f : NULL;
 }
 
 static void flow_del(struct tt_classifier *c, const struct tt_key *j)
 {
-	struct tt_join_flow **f = tt_conntab_get(&c->flows, j);
+	struct tt_join_flow **f = tt_conntab_get(&c->join.flows, j);
 
 	if (!f)
 		return;
 	flow_free(c, *f);
-	tt_conntab_del(&c->flows, j);
+	tt_conntab_del(&c->join.flows, j);
 }
 
 /* The flow of join key @j, created if new. */
@@ -586,19 +586,19 @@ static struct tt_join_flow *flow_touch(struct tt_classifier *c, const struct tt_
 		last->last_ns = now;
 		return last;
 	}
-	f = tt_conntab_put(&c->flows, j);
+	f = tt_conntab_put(&c->join.flows, j);
 	if (f && !*f) {
 		*f = flow_alloc(c);
 		if (!*f)
-			tt_conntab_del(&c->flows, j);
+			tt_conntab_del(&c->join.flows, j);
 	}
 	if (!f || !*f) {
 		c->untracked_flows++;
 		return NULL;
 	}
 	(*f)->last_ns = now;
-	c->last_flow_key = *j;
-	c->last_flow = *f;
+	c->join.last_flow_key = *j;
+	c->join.last_flow = *f;
 	return *f;
 }
 
@@ -625,7 +625,7 @@ static void flow_done(struct tt_classifier *c, struct tt_join_flow *f, const str
 			return;
 	/* the caller holds the flow: no second lookup, as flow_del() would make */
 	flow_free(c, f);
-	tt_conntab_del(&c->flows, j);
+	tt_conntab_del(&c->join.flows, j);
 }
 
 static double wire_lat(const struct tt_milestone *w, enum tt_type type)
@@ -665,18 +665,18 @@ static bool in_prefix(const struct tt_prefix *p, uint16_t family, const uint8_t 
 /* Would this connection's packets cross an attached interface? */
 static bool crosses_wire(const struct tt_classifier *c, const struct tt_key *k)
 {
-	for (int i = 0; i < c->nprefixes; i++)
-		if (in_prefix(&c->prefixes[i], k->family, k->saddr) ||
-		    in_prefix(&c->prefixes[i], k->family, k->daddr))
+	for (int i = 0; i < c->join.nprefixes; i++)
+		if (in_prefix(&c->join.prefixes[i], k->family, k->saddr) ||
+		    in_prefix(&c->join.prefixes[i], k->family, k->daddr))
 			return true;
 	return false;
 }
 
 static bool is_local_addr(const struct tt_classifier *c, uint16_t family, const uint8_t *a)
 {
-	for (int i = 0; i < c->nprefixes; i++)
-		if (c->prefixes[i].family == family &&
-		    !memcmp(c->prefixes[i].addr, a, family == AF_INET ? 4 : 16))
+	for (int i = 0; i < c->join.nprefixes; i++)
+		if (c->join.prefixes[i].family == family &&
+		    !memcmp(c->join.prefixes[i].addr, a, family == AF_INET ? 4 : 16))
 			return true;
 	return false;
 }
@@ -722,31 +722,31 @@ static void q_pop(struct tt_classifier *c)
 			wire_row_released(c, h);
 		release(c, &h->row);
 	}
-	c->qhead = (c->qhead + 1) & (c->qcap - 1);
-	c->qlen--;
-	c->qseq++;
+	c->hold.head = (c->hold.head + 1) & (c->hold.cap - 1);
+	c->hold.len--;
+	c->hold.head_seq++;
 	/*
 	 * Empty: start again at the front.  A ring that only moves on cycles
 	 * every row through the whole array (megabytes once it has grown), and
 	 * each push then writes to memory long out of cache.
 	 */
-	if (!c->qlen)
-		c->qhead = 0;
+	if (!c->hold.len)
+		c->hold.head = 0;
 }
 
 static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
 {
 	struct tt_held *h;
 
-	if (c->qlen == c->qcap && !q_grow(c))
+	if (c->hold.len == c->hold.cap && !q_grow(c))
 		q_pop(c);	/* never drop: release early instead */
-	h = q_at(c, c->qlen);
+	h = q_at(c, c->hold.len);
 	memset(h, 0, sizeof(*h));
 	h->row = *r;
-	h->seq = c->qseq + c->qlen;
+	h->seq = c->hold.head_seq + c->hold.len;
 	h->join_deadline = h->rst_deadline = r->ts_ns;
 	h->milestone = type_milestone(r->type);
-	c->qlen++;
+	c->hold.len++;
 	return h;
 }
 
@@ -757,7 +757,7 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 {
 	if (c->wire)
 		fire_timeouts(c, now_ns, all);
-	while (c->qlen) {
+	while (c->hold.len) {
 		struct tt_held *h = q_at(c, 0);
 
 		/*
@@ -771,9 +771,9 @@ int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
 		q_pop(c);
 	}
 	/* Forget RSTs whose CLOSE never came (RSTs that did not end a connection). */
-	for (size_t i = 0; i < c->nrst;) {
-		if (all || c->rst[i].ts_ns + TT_HOLD_NS <= now_ns)
-			c->rst[i] = c->rst[--c->nrst];
+	for (size_t i = 0; i < c->hold.n_early_rst;) {
+		if (all || c->hold.early_rst[i].ts_ns + TT_HOLD_NS <= now_ns)
+			c->hold.early_rst[i] = c->hold.early_rst[--c->hold.n_early_rst];
 		else
 			i++;
 	}
@@ -796,7 +796,7 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 
 	if (tt_key_from_event(e, &k))
 		return;
-	for (size_t i = c->qlen; i-- > 0;) {
+	for (size_t i = c->hold.len; i-- > 0;) {
 		struct tt_held *h = q_at(c, i);
 
 		if (h->wait_rst && !h->dropped && tt_key_eq(&h->row.key, &k)) {
@@ -805,18 +805,18 @@ static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
 		}
 	}
 	/* The RST may leave before the socket reaches CLOSE (timer aborts). */
-	if (c->nrst == TT_RST_PENDING)
-		c->rst[0] = c->rst[--c->nrst];
-	c->rst[c->nrst].key = k;
-	c->rst[c->nrst].ts_ns = e->ts_ns;
-	c->nrst++;
+	if (c->hold.n_early_rst == TT_RST_PENDING)
+		c->hold.early_rst[0] = c->hold.early_rst[--c->hold.n_early_rst];
+	c->hold.early_rst[c->hold.n_early_rst].key = k;
+	c->hold.early_rst[c->hold.n_early_rst].ts_ns = e->ts_ns;
+	c->hold.n_early_rst++;
 }
 
 static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
 {
-	for (size_t i = 0; i < c->ntimeouts; i++) {
-		if (tt_key_eq(&c->timeouts[i], j)) {
-			c->timeouts[i] = c->timeouts[--c->ntimeouts];
+	for (size_t i = 0; i < c->join.ntimeouts; i++) {
+		if (tt_key_eq(&c->join.timeouts[i], j)) {
+			c->join.timeouts[i] = c->join.timeouts[--c->join.ntimeouts];
 			return;
 		}
 	}
@@ -941,10 +941,10 @@ static void hold_for_rst(struct tt_classifier *c, struct tt_held *h, uint64_t ho
 {
 	h->wait_rst = true;
 	h->rst_deadline = h->row.ts_ns + hold_ns;
-	for (size_t i = 0; i < c->nrst; i++) {
-		if (tt_key_eq(&c->rst[i].key, &h->row.key)) {
+	for (size_t i = 0; i < c->hold.n_early_rst; i++) {
+		if (tt_key_eq(&c->hold.early_rst[i].key, &h->row.key)) {
 			became_rst_sent(h);
-			c->rst[i] = c->rst[--c->nrst];
+			c->hold.early_rst[i] = c->hold.early_rst[--c->hold.n_early_rst];
 			return;
 		}
 	}
@@ -1056,7 +1056,7 @@ static enum tt_milestone_kind wire_milestone(uint8_t fact)
 /* When the wire TIMEOUT of @f's attempt is due. */
 static uint64_t timeout_due(const struct tt_classifier *c, const struct tt_join_flow *f)
 {
-	return f->retry_syn_ns + c->syn_timeout_ns;
+	return f->retry_syn_ns + c->join.syn_timeout_ns;
 }
 
 /* A retried SYN: a wire TIMEOUT is due at --syn-timeout unless an answer comes first. */
@@ -1075,9 +1075,9 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const
 	 * A later retry of an attempt already past its deadline: its TIMEOUT went
 	 * out before the sweep forgot the flow.  Do not report it twice.
 	 */
-	if (w->syns >= LATE_RETRY_SYNS && w->ts_ns >= w->syn_ns + c->syn_timeout_ns)
+	if (w->syns >= LATE_RETRY_SYNS && w->ts_ns >= w->syn_ns + c->join.syn_timeout_ns)
 		return;
-	if (c->ntimeouts == TT_TIMEOUTS_MAX) {
+	if (c->join.ntimeouts == TT_TIMEOUTS_MAX) {
 		c->untracked_flows++;
 		return;
 	}
@@ -1086,9 +1086,9 @@ static void on_wire_retry(struct tt_classifier *c, struct tt_join_flow *f, const
 	f->retry_syns = w->syns;
 	f->retry_ifindex = w->ifindex;
 	f->initiator_key = *ikey;
-	c->timeouts[c->ntimeouts++] = *j;
-	if (!c->next_timeout_ns || timeout_due(c, f) < c->next_timeout_ns)
-		c->next_timeout_ns = timeout_due(c, f);
+	c->join.timeouts[c->join.ntimeouts++] = *j;
+	if (!c->join.next_timeout_ns || timeout_due(c, f) < c->join.next_timeout_ns)
+		c->join.next_timeout_ns = timeout_due(c, f);
 }
 
 /* The wire TIMEOUT of @f's attempt, as a row. */
@@ -1099,7 +1099,7 @@ static void push_wire_timeout(struct tt_classifier *c, struct tt_join_flow *f)
 
 	wire_row_init(&r, TT_TIMEOUT, timeout_due(c, f), &f->initiator_key, f->retry_ifindex,
 		      f->retry_syns);
-	r.dur_ms = ns_to_ms(c->syn_timeout_ns);
+	r.dur_ms = ns_to_ms(c->join.syn_timeout_ns);
 	r.reason = "syn-timeout";
 	if (f->owner_known) {
 		row_set_owner(&r, f->owner_pid, f->owner_comm);
@@ -1119,10 +1119,10 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 	uint64_t next = 0;
 
 	/* flush runs once per fact: scan the pending list only once one is due */
-	if (!all && (!c->next_timeout_ns || now < c->next_timeout_ns))
+	if (!all && (!c->join.next_timeout_ns || now < c->join.next_timeout_ns))
 		return;
-	for (size_t i = 0; i < c->ntimeouts;) {
-		struct tt_join_flow *f = flow_get(c, &c->timeouts[i]);
+	for (size_t i = 0; i < c->join.ntimeouts;) {
+		struct tt_join_flow *f = flow_get(c, &c->join.timeouts[i]);
 
 		if (f && f->timeout_pending && !all) {
 			uint64_t due = timeout_due(c, f);
@@ -1137,9 +1137,9 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 		}
 		if (f)
 			f->timeout_pending = false;
-		c->timeouts[i] = c->timeouts[--c->ntimeouts];
+		c->join.timeouts[i] = c->join.timeouts[--c->join.ntimeouts];
 	}
-	c->next_timeout_ns = next;
+	c->join.next_timeout_ns = next;
 }
 
 /* The wire's facts of @m go to the socket rows already waiting for them. */
@@ -1250,12 +1250,12 @@ static uint64_t flow_keep_ns(const struct tt_join_flow *f)
 /* Forget flows nobody will ask about again: bounded memory under any load. */
 static void sweep(struct tt_classifier *c, uint64_t now)
 {
-	if (now < c->last_sweep_ns + SWEEP_EVERY_NS)
+	if (now < c->join.last_sweep_ns + SWEEP_EVERY_NS)
 		return;
-	c->last_sweep_ns = now;
-	for (size_t i = 0; i < c->flows.cap; i++) {
+	c->join.last_sweep_ns = now;
+	for (size_t i = 0; i < c->join.flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_join_flow **fp = tt_conntab_slot(&c->flows, i, &k), *f;
+		struct tt_join_flow **fp = tt_conntab_slot(&c->join.flows, i, &k), *f;
 
 		if (!fp || (*fp)->timeout_pending)
 			continue;

@@ -83,39 +83,54 @@ struct tt_join_flow {
 	uint8_t ends_closed;		/* ... and seen closed */
 };
 
+/* Rows not yet released, in stream order (holdq.c). */
+struct tt_holdq {
+	struct tt_held *ring;		/* FIFO ring of rows not yet released */
+	size_t cap;			/* a power of two, grown by doubling up to TT_QUEUE_MAX */
+	size_t head, len;
+	uint64_t head_seq;		/* stream position of the row at head */
+	size_t n_early_rst;
+	struct {
+		struct tt_key key;
+		uint64_t ts_ns;
+	} early_rst[TT_RST_PENDING];	/* RST facts that came before their CLOSE */
+};
+
+/* The join of the socket and wire views (join.c): only with the wire view. */
+struct tt_join {
+	uint64_t syn_timeout_ns;
+	struct tt_conntab flows;	/* join key -> struct tt_join_flow * */
+	size_t ntimeouts;
+	uint64_t next_timeout_ns;	/* earliest deadline among them: no scan per fact before it */
+	uint64_t last_sweep_ns;
+	int nprefixes;
+	size_t nspare;
+	struct tt_key last_flow_key;	/* the flow the last fact was about */
+	struct tt_join_flow *last_flow;	/* NULL once freed */
+	struct tt_key timeouts[TT_TIMEOUTS_MAX];	/* flows with a wire TIMEOUT pending */
+	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
+	struct tt_join_flow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
+};
+
+/*
+ * Complete here because main.c, the tests and the fuzzer hold it by value;
+ * outside classify.c, holdq.c and join.c only cfg, active, total, window,
+ * wire and untracked_flows are read.
+ */
 struct tt_classifier {
 	const struct tt_config *cfg;
 	tt_row_cb cb;
 	void *ctx;
-	int cb_err;
-	struct tt_conntab active;
-	struct tt_held *q;		/* FIFO ring of rows not yet released */
-	size_t qcap;			/* grows by doubling up to TT_QUEUE_MAX */
-	size_t qhead, qlen;
-	uint64_t qseq;			/* seq of the row at qhead */
-	struct {
-		struct tt_key key;
-		uint64_t ts_ns;
-	} rst[TT_RST_PENDING];		/* RST facts that came before their CLOSE */
-	size_t nrst;
+	int cb_err;			/* the callback's first error: later rows are counted only */
+	bool wire;			/* the wire view is on: rows join (tt_cls_enable_wire) */
+	struct tt_conntab active;	/* connections open now, for the footer */
 	struct tt_counts total;		/* since start */
 	struct tt_counts window;	/* since the last periodic summary */
-	/* the join (only with the wire view) */
-	bool wire;
-	uint64_t syn_timeout_ns;
-	struct tt_conntab flows;	/* join key -> struct tt_join_flow */
-	struct tt_key timeouts[TT_TIMEOUTS_MAX];	/* flows with a wire timeout pending */
-	size_t ntimeouts;
-	uint64_t next_timeout_ns;	/* earliest deadline among them: no scan per fact before it */
-	uint64_t last_sweep_ns;
-	struct tt_prefix prefixes[TT_MAX_PREFIXES];	/* of the attached interfaces */
-	int nprefixes;
 	uint64_t untracked_flows;	/* joiner tables full: joined less, never lost */
-	struct tt_join_flow *spare[TT_SPARE_FLOWS];	/* freed flows, for reuse */
-	struct tt_key last_flow_key;	/* the flow the last fact was about */
-	struct tt_join_flow *last_flow;	/* NULL once freed */
-	size_t nspare;
+	struct tt_holdq hold;
+	struct tt_join join;
 };
+
 
 int tt_key_from_event(const struct tt_event *e, struct tt_key *k);
 int tt_classify(const struct tt_event *e, struct tt_row *row);

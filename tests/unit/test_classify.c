@@ -540,11 +540,11 @@ static void test_finished_flow_is_forgotten(void **state)
 	tt_cls_feed(&f->cls, &e);
 	w = wev(TT_WFACT_CLOSE, 1, 1101);
 	tt_cls_feed_wire(&f->cls, &w);
-	assert_int_equal(f->cls.flows.count, 1);	/* the server's socket is still open */
+	assert_int_equal(f->cls.join.flows.count, 1);	/* the server's socket is still open */
 	e = server_ev(TT_FACT_CLOSED, 1102);
 	e.oldstate = TCP_LAST_ACK;
 	tt_cls_feed(&f->cls, &e);
-	assert_int_equal(f->cls.flows.count, 0);
+	assert_int_equal(f->cls.join.flows.count, 0);
 	tt_cls_flush(&f->cls, 1102 * MS, true);
 	assert_int_equal(f->sink.n, 4);
 	for (int i = 0; i < 4; i++)
@@ -599,7 +599,7 @@ static void test_late_close_takes_the_wire_end(void **state)
 	assert_int_equal(f->sink.rows[1].type, TT_CLOSE);
 	assert_int_equal(f->sink.rows[1].pid, 42);
 	assert_int_equal(f->sink.rows[1].views, TT_VIEW_SOCK | TT_VIEW_WIRE);
-	assert_int_equal(f->cls.flows.count, 0);
+	assert_int_equal(f->cls.join.flows.count, 0);
 }
 
 /* Waiting for the wire does not stretch the wait for an RST: 100 ms, not 200. */
