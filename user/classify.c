@@ -117,17 +117,20 @@ static void set_interval(double *out, uint64_t from, uint64_t to)
 	*out = from && to >= from ? ns_to_ms(to - from) : -1;
 }
 
+/* No real byte count reaches 2^63: a corrupt record says nothing (and must not overflow). */
+static uint64_t sane_count(uint64_t n)
+{
+	return n > INT64_MAX ? 0 : n;
+}
+
 /*
  * The kernel counts sequence space: an acknowledged SYN (active side) and FIN
  * take one byte each.  Users compare with what the application wrote.
  */
 static int64_t payload_sent(const struct tt_event *e)
 {
-	uint64_t n = e->bytes_acked;
+	uint64_t n = sane_count(e->bytes_acked);
 
-	/* no real count reaches 2^63: a corrupt record says nothing (and must not overflow) */
-	if (n > INT64_MAX)
-		return 0;
 	if (n && !(e->flags & TT_F_PASSIVE) && (e->flags & TT_F_ESTABLISHED))
 		n--;
 	/* in these states our FIN had been acknowledged */
@@ -139,11 +142,8 @@ static int64_t payload_sent(const struct tt_event *e)
 
 static int64_t payload_received(const struct tt_event *e)
 {
-	uint64_t n = e->bytes_received;
+	uint64_t n = sane_count(e->bytes_received);
 
-	/* no real count reaches 2^63: a corrupt record says nothing (and must not overflow) */
-	if (n > INT64_MAX)
-		return 0;
 	/*
 	 * The peer's FIN had arrived in these states.  (FIN_WAIT2 also ends by
 	 * its own timer without one: then RX is one byte short.)
@@ -154,43 +154,55 @@ static int64_t payload_received(const struct tt_event *e)
 	return n;
 }
 
+/* What the error a socket closed with means (docs/classification.md); tables end at err 0. */
+struct close_err {
+	uint32_t err;
+	enum tt_type type;
+	const char *reason;
+};
+
 /* Failed active opens: the socket left SYN_SENT for CLOSE. */
+static const struct close_err syn_sent_errs[] = {
+	{ ECONNREFUSED, TT_REFUSED, "refused" },
+	{ ETIMEDOUT, TT_TIMEOUT, "syn-timeout" },
+	{ EHOSTUNREACH, TT_UNREACH, "host-unreachable" },
+	{ ENETUNREACH, TT_UNREACH, "net-unreachable" },
+	{ 0 },
+};
+
+/* Any other state to CLOSE. */
+static const struct close_err close_errs[] = {
+	{ ECONNRESET, TT_RESET, "rst-received" },
+	{ EPIPE, TT_RESET, "rst-received" },
+	{ ETIMEDOUT, TT_CLOSE, "timeout" },
+	{ 0 },
+};
+
+/* @r's type and reason for @err (not 0) from @tab: an error not in it is a CLOSE (error). */
+static void set_close_err(struct tt_row *r, const struct close_err *tab, uint32_t err)
+{
+	for (; tab->err; tab++) {
+		if (tab->err == err) {
+			r->type = tab->type;
+			r->reason = tab->reason;
+			return;
+		}
+	}
+	r->type = TT_CLOSE;
+	r->reason = "error";
+}
+
 static void classify_syn_sent_close(const struct tt_event *e, struct tt_row *r)
 {
 	r->syns = e->total_retrans + 1;
 	set_interval(&r->dur_ms, e->start_ns, e->ts_ns);
-	switch (e->err) {
-	case ECONNREFUSED:
-		r->type = TT_REFUSED;
-		r->reason = "refused";
-		break;
-	case ETIMEDOUT:
-		r->type = TT_TIMEOUT;
-		r->reason = "syn-timeout";
-		break;
-	case EHOSTUNREACH:
-		r->type = TT_UNREACH;
-		r->reason = "host-unreachable";
-		break;
-	case ENETUNREACH:
-		r->type = TT_UNREACH;
-		r->reason = "net-unreachable";
-		break;
-	case 0:
-		/* The application closed it; a timeout only once a SYN was retried. */
-		if (e->total_retrans) {
-			r->type = TT_TIMEOUT;
-			r->reason = "app-timeout";
-		} else {
-			r->type = TT_CLOSE;
-			r->reason = "aborted";
-		}
-		break;
-	default:
-		r->type = TT_CLOSE;
-		r->reason = "error";
-		break;
+	if (e->err) {
+		set_close_err(r, syn_sent_errs, e->err);
+		return;
 	}
+	/* The application closed it; a timeout only once a SYN was retried. */
+	r->type = e->total_retrans ? TT_TIMEOUT : TT_CLOSE;
+	r->reason = e->total_retrans ? "app-timeout" : "aborted";
 }
 
 static void classify_close(const struct tt_event *e, struct tt_row *r)
@@ -203,25 +215,12 @@ static void classify_close(const struct tt_event *e, struct tt_row *r)
 		set_interval(&r->dur_ms, e->est_ns, e->ts_ns);
 	r->bytes_sent = payload_sent(e);
 	r->bytes_recv = payload_received(e);
-	switch (e->err) {
-	case ECONNRESET:
-	case EPIPE:
-		r->type = TT_RESET;
-		r->reason = "rst-received";
-		break;
-	case ETIMEDOUT:
-		r->type = TT_CLOSE;
-		r->reason = "timeout";
-		break;
-	case 0:
-		r->type = TT_CLOSE;
-		r->reason = e->oldstate == TCP_SYN_RECV ? "aborted" : "fin";
-		break;
-	default:
-		r->type = TT_CLOSE;
-		r->reason = "error";
-		break;
+	if (e->err) {
+		set_close_err(r, close_errs, e->err);
+		return;
 	}
+	r->type = TT_CLOSE;
+	r->reason = e->oldstate == TCP_SYN_RECV ? "aborted" : "fin";
 }
 
 static void classify_connect(const struct tt_event *e, struct tt_row *r)
