@@ -341,6 +341,10 @@ int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb 
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
+	/*
+	 * The flow table holds pointers to flows: growing it under a connection
+	 * storm copies, and faults in, a pointer per flow rather than a whole flow.
+	 */
 	c->join.flows.vsize = sizeof(struct tt_join_flow *);
 	c->hold.cap = HOLDQ_FIRST_CAP;
 	c->hold.ring = calloc(c->hold.cap, sizeof(*c->hold.ring));
@@ -478,10 +482,7 @@ static enum tt_milestone_kind type_milestone(enum tt_type t)
 	}
 }
 
-/*
- * memcmp() order of two addresses, as two big-endian words: inline, where
- * the library call was 6% of the reader in a connection storm.
- */
+/* memcmp() order of two addresses, as two big-endian words: inline, on every fact's way. */
 static int addr_cmp(const uint8_t *a, const uint8_t *b)
 {
 	uint64_t x[2], y[2];
@@ -541,20 +542,15 @@ static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
 }
 
 /*
- * Half the facts in a connection storm are for the flow of the fact before
- * (the wire's handshake and the socket's, a FIN and the CLOSE it causes): no
- * table probe for those.
+ * Facts come in pairs for one flow (the wire's handshake and the socket's, a
+ * FIN and the CLOSE it causes): the flow of the fact before needs no probe.
  */
 static struct tt_join_flow *flow_cached(struct tt_classifier *c, const struct tt_key *j)
 {
 	return c->join.last_flow && tt_key_eq(&c->join.last_flow_key, j) ? c->join.last_flow : NULL;
 }
 
-/*
- * The flow table holds pointers: a flow is about 300 bytes, and growing a
- * table of them under a connection storm copied, and page-faulted in, tens of
- * megabytes per doubling.
- */
+/* The flow of join key @j, or NULL. */
 static struct tt_join_flow *flow_get(struct tt_classifier *c, const struct tt_key *j)
 {
 	struct tt_join_flow **f, *last = flow_cached(c, j);
