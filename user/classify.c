@@ -1,46 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * From kernel facts to connection events.  The rules are written down in
- * docs/classification.md; keep the two in step.
+ * From kernel facts to rows: what each fact means, and the way of a socket
+ * fact through the classifier.  The rules are written down in
+ * docs/classification.md; keep the two in step.  Below them, the join of the
+ * socket and wire views (docs/wire.md) and its flows.
  */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "classify.h"
+#include "classify_priv.h"
 
-#define NS_PER_SEC	1000000000ull
-#define NS_PER_MS	1000000.0
 #define US_PER_MS	1000.0
-
-/* The hold queue starts this small and doubles, up to TT_QUEUE_MAX, under load. */
-#define HOLDQ_FIRST_CAP	256
-
-/* Idle flows are looked for at most this often: the sweep walks the whole flow table. */
-#define SWEEP_EVERY_NS	(1 * NS_PER_SEC)
-/*
- * How long an idle flow is kept, by what may still come for it.  After a wire
- * TIMEOUT, the kernel's own verdict, up to 127 s later with tcp_syn_retries=6,
- * must be recognised as the same failure.
- */
-#define KEEP_AFTER_WIRE_TIMEOUT_NS	(130 * NS_PER_SEC)
-/* Seen open and not yet ended: its ACCEPT may come long after the handshake. */
-#define KEEP_OPEN_NS			(30 * NS_PER_SEC)
-/* A local socket's CLOSE still to take the wire's end (LAST_ACK retransmits for seconds). */
-#define KEEP_END_FOR_CLOSE_NS		(30 * NS_PER_SEC)
-/* Anything else is done: a margin over TT_JOIN_NS for facts still on their way. */
-#define KEEP_DONE_NS			(2 * NS_PER_SEC)
-
-/*
- * From the third SYN on, the second SYN's retry fact came first and could arm
- * the wire TIMEOUT: a retry past the deadline on a flow with none pending is
- * one whose TIMEOUT already went out before the sweep forgot the flow.
- */
-#define LATE_RETRY_SYNS	3
-
-/* Socket rows of one milestone waiting for the wire: both ends may be sockets of this host. */
-#define JOIN_SOCK_ROWS	2
 
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum {
@@ -89,7 +61,7 @@ int tt_key_from_event(const struct tt_event *e, struct tt_key *k)
  * A row at @ts_ns seen by @views, with every measure "does not apply" (< 0,
  * pid -1) until the path that makes the row sets what it knows.
  */
-static void row_init(struct tt_row *r, uint64_t ts_ns, int views)
+void cls_row_init(struct tt_row *r, uint64_t ts_ns, int views)
 {
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = ts_ns;
@@ -100,16 +72,11 @@ static void row_init(struct tt_row *r, uint64_t ts_ns, int views)
 }
 
 /* @comm as the kernel sent it: not always terminated. */
-static void row_set_owner(struct tt_row *r, int pid, const char *comm)
+void cls_row_set_owner(struct tt_row *r, int pid, const char *comm)
 {
 	r->pid = pid;
 	memcpy(r->comm, comm, sizeof(r->comm));
 	r->comm[sizeof(r->comm) - 1] = '\0';
-}
-
-static double ns_to_ms(uint64_t ns)
-{
-	return ns / NS_PER_MS;
 }
 
 static void set_interval(double *out, uint64_t from, uint64_t to)
@@ -270,13 +237,13 @@ static void classify_connect_err(const struct tt_event *e, struct tt_row *r)
 }
 
 /* One fact to one socket-view row; returns -ENOENT for facts that make no row by themselves. */
-int tt_classify(const struct tt_event *e, struct tt_row *r)
+static int tt_classify(const struct tt_event *e, struct tt_row *r)
 {
-	row_init(r, e->ts_ns, TT_VIEW_SOCK);
+	cls_row_init(r, e->ts_ns, TT_VIEW_SOCK);
 	if (tt_key_from_event(e, &r->key))
 		return -EAFNOSUPPORT;
 	if (e->flags & TT_F_OWNER_KNOWN)
-		row_set_owner(r, e->pid, e->comm);
+		cls_row_set_owner(r, e->pid, e->comm);
 	r->err = e->err;
 	switch (e->fact) {
 	case TT_FACT_ACTIVE_EST:
@@ -299,14 +266,8 @@ int tt_classify(const struct tt_event *e, struct tt_row *r)
 	return 0;
 }
 
-bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k)
-{
-	if (cfg->netns && k->netns != cfg->netns)
-		return false;
-	return tt_cls_key_wanted_any_netns(cfg, k);
-}
-
-bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k)
+/* The address filters (-4/-6, --port) but --netns: the wire view sees interfaces, not netns. */
+static bool key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k)
 {
 	if (cfg->family && k->family != cfg->family)
 		return false;
@@ -319,6 +280,15 @@ bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_ke
 	return true;
 }
 
+/* The address filters the kernel side applies too: what the socket view reports. */
+static bool key_wanted(const struct tt_config *cfg, const struct tt_key *k)
+{
+	if (cfg->netns && k->netns != cfg->netns)
+		return false;
+	return key_wanted_any_netns(cfg, k);
+}
+
+/* --pid and --comm: a row whose owner is unknown matches neither. */
 static bool owner_wanted(const struct tt_config *cfg, const struct tt_row *r)
 {
 	if (cfg->npids) {
@@ -335,47 +305,39 @@ static bool owner_wanted(const struct tt_config *cfg, const struct tt_row *r)
 	return true;
 }
 
+void cls_release(struct tt_classifier *c, const struct tt_row *r)
+{
+	const struct tt_config *cfg = c->cfg;
+
+	/* --netns narrows the socket view; the wire view is the interfaces' own */
+	if (r->views & TT_VIEW_SOCK ? !key_wanted(cfg, &r->key)
+				    : !key_wanted_any_netns(cfg, &r->key))
+		return;
+	if (!owner_wanted(cfg, r))
+		return;
+	c->total.n[r->type]++;
+	c->window.n[r->type]++;
+	if (cfg->summary_only || (cfg->types && !(cfg->types & (1u << r->type))))
+		return;
+	if (!c->cb_err)
+		c->cb_err = c->cb(r, c->ctx);
+}
+
 int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb cb, void *ctx)
 {
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->cb = cb;
 	c->ctx = ctx;
-	/*
-	 * The flow table holds pointers to flows: growing it under a connection
-	 * storm copies, and faults in, a pointer per flow rather than a whole flow.
-	 */
-	c->join.flows.vsize = sizeof(struct tt_join_flow *);
-	c->hold.cap = HOLDQ_FIRST_CAP;
-	c->hold.ring = calloc(c->hold.cap, sizeof(*c->hold.ring));
-	return c->hold.ring ? 0 : -ENOMEM;
+	flowtab_init(c);
+	return holdq_init(c);
 }
 
 void tt_cls_free(struct tt_classifier *c)
 {
-	for (size_t i = 0; i < c->join.flows.cap; i++) {
-		const struct tt_key *k;
-		struct tt_join_flow **f = tt_conntab_slot(&c->join.flows, i, &k);
-
-		if (f)
-			free(*f);
-	}
-	while (c->join.nspare)
-		free(c->join.spare[--c->join.nspare]);
+	flowtab_free(c);
+	holdq_free(c);
 	tt_conntab_free(&c->active);
-	tt_conntab_free(&c->join.flows);
-	free(c->hold.ring);
-	c->hold.ring = NULL;
-}
-
-void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
-			const struct tt_prefix *prefixes, int n)
-{
-	c->wire = true;
-	c->join.syn_timeout_ns = syn_timeout_s * NS_PER_SEC;
-	c->join.nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
-	if (c->join.nprefixes)
-		memcpy(c->join.prefixes, prefixes, c->join.nprefixes * sizeof(*prefixes));
 }
 
 int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const struct tt_key *k)
@@ -383,7 +345,7 @@ int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const st
 	struct tt_key n = *k;
 
 	normalize(&n);
-	if (!tt_cls_key_wanted(c->cfg, &n))
+	if (!key_wanted(c->cfg, &n))
 		return 0;
 	return tt_conntab_add(into, &n);
 }
@@ -413,59 +375,84 @@ long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live)
 	return n;
 }
 
-static void release(struct tt_classifier *c, const struct tt_row *r)
+/* Active connections: within the kernel-side filters, whoever owns them. */
+static int track_active(struct tt_classifier *c, const struct tt_event *e, const struct tt_row *r)
 {
-	const struct tt_config *cfg = c->cfg;
-
-	/* --netns narrows the socket view; the wire view is the interfaces' own */
-	if (r->views & TT_VIEW_SOCK ? !tt_cls_key_wanted(cfg, &r->key)
-				    : !tt_cls_key_wanted_any_netns(cfg, &r->key))
-		return;
-	if (!owner_wanted(cfg, r))
-		return;
-	c->total.n[r->type]++;
-	c->window.n[r->type]++;
-	if (cfg->summary_only || (cfg->types && !(cfg->types & (1u << r->type))))
-		return;
-	if (!c->cb_err)
-		c->cb_err = c->cb(r, c->ctx);
+	if (!key_wanted(c->cfg, &r->key))
+		return 0;
+	if (r->type == TT_CONNECT || r->type == TT_ACCEPT)
+		return tt_conntab_add(&c->active, &r->key) < 0 ? -ENOMEM : 0;
+	if (e->fact == TT_FACT_CLOSED)
+		tt_conntab_del(&c->active, &r->key);
+	return 0;
 }
 
-/* qcap is a power of two: a mask, not a division, per access */
-static struct tt_held *q_at(struct tt_classifier *c, size_t i)
+/*
+ * How long a row waits for the RST that would make it RESET (rst-sent), 0 for
+ * none: an orderly-looking close of an established socket may be an abort
+ * whose RST follows, at once when the socket had no owner left.
+ */
+static uint64_t rst_wait_ns(const struct tt_event *e, const struct tt_row *r)
 {
-	return &c->hold.ring[(c->hold.head + i) & (c->hold.cap - 1)];
+	if (r->type != TT_CLOSE || e->err || e->oldstate == TCP_SYN_SENT ||
+	    e->oldstate == TCP_LAST_ACK || e->oldstate == TCP_CLOSING ||
+	    e->close_how == TT_CLOSE_TIME_WAIT)
+		return 0;
+	return e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS : TT_HOLD_NS;
 }
 
-/* Doubles the ring, keeping the order; false when at TT_QUEUE_MAX or out of memory. */
-static bool q_grow(struct tt_classifier *c)
+/* A socket fact: a row into the hold queue, or a note for the queue or the join. */
+int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
 {
-	size_t cap = c->hold.cap * 2;
-	struct tt_held *q;
+	struct tt_held *h;
+	struct tt_row r;
+	uint64_t rst_wait;
+	int ret;
 
-	if (cap > TT_QUEUE_MAX)
-		return false;
-	q = malloc(cap * sizeof(*q));
-	if (!q)
-		return false;
-	for (size_t i = 0; i < c->hold.len; i++)
-		q[i] = *q_at(c, i);
-	free(c->hold.ring);
-	c->hold.ring = q;
-	c->hold.cap = cap;
-	c->hold.head = 0;
-	return true;
+	switch (e->fact) {
+	case TT_FACT_RST_SENT:
+		holdq_rst_sent(c, e);
+		return tt_cls_flush(c, e->ts_ns, false);
+	case TT_FACT_PASSIVE_EST:
+	case TT_FACT_SYN_RETRY:
+		/* one the join cannot take ends here, unflushed, like any fact that makes no row */
+		if (c->wire && join_sock_fact(c, e))
+			return c->cb_err;
+		return tt_cls_flush(c, e->ts_ns, false);
+	}
+	if (tt_classify(e, &r))
+		return c->cb_err;
+	ret = track_active(c, e, &r);
+	if (ret)
+		return ret;
+	h = holdq_push(c, &r);
+	rst_wait = rst_wait_ns(e, &r);
+	if (rst_wait)
+		holdq_wait_rst(c, h, rst_wait);
+	if (c->wire)
+		join_sock_row(c, h);
+	return tt_cls_flush(c, e->ts_ns, false);
 }
 
-/* The held row with stream position @seq, if it is still queued. */
-static struct tt_held *q_seq(struct tt_classifier *c, uint64_t seq)
+void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s)
 {
-	if (seq < c->hold.head_seq || seq >= c->hold.head_seq + c->hold.len)
-		return NULL;
-	return q_at(c, seq - c->hold.head_seq);
+	uint64_t ok = n->n[TT_CONNECT] + n->n[TT_ACCEPT];
+	uint64_t failed = n->n[TT_REFUSED] + n->n[TT_TIMEOUT] + n->n[TT_UNREACH];
+
+	s->opened = ok;
+	s->failed = failed;
+	s->conn_rate = seconds > 0 ? ok / seconds : 0;
+	s->failure_pct = ok + failed ? 100.0 * failed / (ok + failed) : 0;
 }
 
 /* ---- the join of the socket and wire views (docs/wire.md) ---- */
+
+/*
+ * From the third SYN on, the second SYN's retry fact came first and could arm
+ * the wire TIMEOUT: such a retry past the deadline, with none pending, is one
+ * whose TIMEOUT went out before the sweep forgot the flow (on_wire_retry()).
+ */
+#define LATE_RETRY_SYNS	3
 
 static enum tt_milestone_kind type_milestone(enum tt_type t)
 {
@@ -482,165 +469,38 @@ static enum tt_milestone_kind type_milestone(enum tt_type t)
 	}
 }
 
-/* memcmp() order of two addresses, as two big-endian words: inline, on every fact's way. */
-static int addr_cmp(const uint8_t *a, const uint8_t *b)
+static enum tt_milestone_kind wire_milestone(uint8_t fact)
 {
-	uint64_t x[2], y[2];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	for (int i = 0; i < 2; i++) {
-		uint64_t p = be64toh(x[i]), q = be64toh(y[i]);
-
-		if (p != q)
-			return p < q ? -1 : 1;
+	switch (fact) {
+	case TT_WFACT_HANDSHAKE:
+		return MILESTONE_OPEN;
+	case TT_WFACT_REFUSED:
+		return MILESTONE_FAIL;
+	default:
+		return MILESTONE_END;
 	}
-	return 0;
 }
 
-/*
- * A connection's identity for the join, @j: both endpoints in sorted order, no
- * netns.  Returns which end of @j is @k's local end.
- */
-static enum tt_flow_end flow_key_of(const struct tt_key *k, struct tt_key *j)
-{
-	int cmp = addr_cmp(k->saddr, k->daddr);
-	bool swap = cmp > 0 || (!cmp && k->sport > k->dport);
-
-	memset(j, 0, sizeof(*j));
-	j->family = k->family;
-	memcpy(j->saddr, swap ? k->daddr : k->saddr, 16);
-	memcpy(j->daddr, swap ? k->saddr : k->daddr, 16);
-	j->sport = swap ? k->dport : k->sport;
-	j->dport = swap ? k->sport : k->dport;
-	return swap ? END_HI : END_LO;
-}
-
-/*
- * Flows come and go at the connection rate: a freed flow is kept for the next
- * one, still in cache, instead of going back to malloc.
- */
-static struct tt_join_flow *flow_alloc(struct tt_classifier *c)
-{
-	struct tt_join_flow *f;
-
-	if (!c->join.nspare)
-		return calloc(1, sizeof(*f));
-	f = c->join.spare[--c->join.nspare];
-	memset(f, 0, sizeof(*f));
-	return f;
-}
-
-static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
-{
-	if (c->join.last_flow == f)
-		c->join.last_flow = NULL;
-	if (c->join.nspare < TT_SPARE_FLOWS)
-		c->join.spare[c->join.nspare++] = f;
-	else
-		free(f);
-}
-
-/*
- * Facts come in pairs for one flow (the wire's handshake and the socket's, a
- * FIN and the CLOSE it causes): the flow of the fact before needs no probe.
- */
-static struct tt_join_flow *flow_cached(struct tt_classifier *c, const struct tt_key *j)
-{
-	return c->join.last_flow && tt_key_eq(&c->join.last_flow_key, j) ? c->join.last_flow : NULL;
-}
-
-/* The flow of join key @j, or NULL. */
-static struct tt_join_flow *flow_get(struct tt_classifier *c, const struct tt_key *j)
-{
-	struct tt_join_flow **f, *last = flow_cached(c, j);
-
-	if (last)
-		return last;
-	f = tt_conntab_get(&c->join.flows, j);
-	return f ? *f : NULL;
-}
-
-static void flow_del(struct tt_classifier *c, const struct tt_key *j)
-{
-	struct tt_join_flow **f = tt_conntab_get(&c->join.flows, j);
-
-	if (!f)
-		return;
-	flow_free(c, *f);
-	tt_conntab_del(&c->join.flows, j);
-}
-
-/* The flow of join key @j, created if new. */
-static struct tt_join_flow *flow_touch(struct tt_classifier *c, const struct tt_key *j,
-				       uint64_t now)
-{
-	struct tt_join_flow **f, *last = flow_cached(c, j);
-
-	if (last) {
-		last->last_ns = now;
-		return last;
-	}
-	f = tt_conntab_put(&c->join.flows, j);
-	if (f && !*f) {
-		*f = flow_alloc(c);
-		if (!*f)
-			tt_conntab_del(&c->join.flows, j);
-	}
-	if (!f || !*f) {
-		c->untracked_flows++;
-		return NULL;
-	}
-	(*f)->last_ns = now;
-	c->join.last_flow_key = *j;
-	c->join.last_flow = *f;
-	return *f;
-}
-
-/* A local socket of the flow reported its opening and not yet its CLOSE. */
-static bool local_end_open(const struct tt_join_flow *f)
-{
-	return f->ends_open & ~f->ends_closed;
-}
-
-/*
- * Forget a flow as soon as nothing more can come for it, instead of at the
- * next sweep: the wire saw it open and end, every local socket that opened
- * has closed, and no row waits on it.  Under a connection storm the table
- * then holds the connections in flight, not the last seconds' worth, and
- * stays in cache.  A later connection on the same tuple starts afresh.
- */
-static void flow_done(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j)
-{
-	if (!f->milestone[MILESTONE_OPEN].wire_seen || !f->milestone[MILESTONE_END].wire_seen ||
-	    !f->ends_open || local_end_open(f) || f->timeout_pending)
-		return;
-	for (int i = 0; i < MILESTONE_N; i++)
-		if (f->milestone[i].wire_row_held || f->milestone[i].nsock_rows)
-			return;
-	/* the caller holds the flow: no second lookup, as flow_del() would make */
-	flow_free(c, f);
-	tt_conntab_del(&c->join.flows, j);
-}
-
-static double wire_lat(const struct tt_milestone *w, enum tt_type type)
+/* The handshake time the wire saw at @m, for a row of @type; < 0 when it saw no end. */
+static double wire_lat(const struct tt_milestone *m, enum tt_type type)
 {
 	/* the client's handshake ends at the SYN-ACK, the server's at the final ACK */
-	uint64_t end = type == TT_CONNECT ? w->synack_ns : w->ack_ns;
+	uint64_t end = type == TT_CONNECT ? m->synack_ns : m->ack_ns;
 
 	if (!end)
-		end = w->synack_ns;
-	return w->syn_ns && end > w->syn_ns ? ns_to_ms(end - w->syn_ns) : -1;
+		end = m->synack_ns;
+	return m->syn_ns && end > m->syn_ns ? ns_to_ms(end - m->syn_ns) : -1;
 }
 
-static void add_wire_facts(struct tt_row *r, const struct tt_milestone *w)
+/* A socket row takes the wire's facts of its milestone; the wire's handshake time leads. */
+static void add_wire_facts(struct tt_row *r, const struct tt_milestone *m)
 {
 	r->views |= TT_VIEW_WIRE;
-	r->ifindex = w->ifindex;
-	r->wire_syns = w->syns;
+	r->ifindex = m->ifindex;
+	r->wire_syns = m->syns;
 	if (type_milestone(r->type) == MILESTONE_OPEN) {
 		r->sock_lat_ms = r->lat_ms;
-		r->wire_lat_ms = wire_lat(w, r->type);
+		r->wire_lat_ms = wire_lat(m, r->type);
 		if (r->wire_lat_ms >= 0)
 			r->lat_ms = r->wire_lat_ms;
 	}
@@ -667,6 +527,7 @@ static bool crosses_wire(const struct tt_classifier *c, const struct tt_key *k)
 	return false;
 }
 
+/* Is @a an address of an attached interface? */
 static bool is_local_addr(const struct tt_classifier *c, uint16_t family, const uint8_t *a)
 {
 	for (int i = 0; i < c->join.nprefixes; i++)
@@ -683,7 +544,7 @@ static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 
 	if (h->wait_wire && h->milestone == MILESTONE_FAIL && h->row.type != TT_UNREACH &&
 	    crosses_wire(c, &h->row.key)) {
-		f = flow_get(c, &h->flow_key);
+		f = flowtab_get(c, &h->flow_key);
 		/* the wire never saw its SYN: blocked on this host, before the interface */
 		if (!f || !f->seen_syn)
 			h->row.reason = "blocked-locally";
@@ -693,7 +554,7 @@ static void finish_unjoined(struct tt_classifier *c, struct tt_held *h)
 /* Unclaimed: from now on a socket row of the same failure is a duplicate. */
 static void wire_row_released(struct tt_classifier *c, const struct tt_held *h)
 {
-	struct tt_join_flow *f = flow_get(c, &h->flow_key);
+	struct tt_join_flow *f = flowtab_get(c, &h->flow_key);
 	struct tt_milestone *m;
 
 	if (!f)
@@ -706,107 +567,15 @@ static void wire_row_released(struct tt_classifier *c, const struct tt_held *h)
 	}
 }
 
-static void q_pop(struct tt_classifier *c)
+/* @h leaves the hold queue with its wait for the other view not over. */
+void join_unclaimed(struct tt_classifier *c, struct tt_held *h)
 {
-	struct tt_held *h = q_at(c, 0);
-
-	if (!h->dropped) {
-		if (h->wait_wire || h->wire_only)
-			finish_unjoined(c, h);
-		if (h->wire_only)
-			wire_row_released(c, h);
-		release(c, &h->row);
-	}
-	c->hold.head = (c->hold.head + 1) & (c->hold.cap - 1);
-	c->hold.len--;
-	c->hold.head_seq++;
-	/*
-	 * Empty: start again at the front.  A ring that only moves on cycles
-	 * every row through the whole array (megabytes once it has grown), and
-	 * each push then writes to memory long out of cache.
-	 */
-	if (!c->hold.len)
-		c->hold.head = 0;
+	finish_unjoined(c, h);
+	if (h->wire_only)
+		wire_row_released(c, h);
 }
 
-static struct tt_held *q_push(struct tt_classifier *c, const struct tt_row *r)
-{
-	struct tt_held *h;
-
-	if (c->hold.len == c->hold.cap && !q_grow(c))
-		q_pop(c);	/* never drop: release early instead */
-	h = q_at(c, c->hold.len);
-	memset(h, 0, sizeof(*h));
-	h->row = *r;
-	h->seq = c->hold.head_seq + c->hold.len;
-	h->join_deadline = h->rst_deadline = r->ts_ns;
-	h->milestone = type_milestone(r->type);
-	c->hold.len++;
-	return h;
-}
-
-static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all);
-static void sweep(struct tt_classifier *c, uint64_t now);
-
-int tt_cls_flush(struct tt_classifier *c, uint64_t now_ns, bool all)
-{
-	if (c->wire)
-		fire_timeouts(c, now_ns, all);
-	while (c->hold.len) {
-		struct tt_held *h = q_at(c, 0);
-
-		/*
-		 * Each wait has its own end: a CLOSE whose wire fact came in
-		 * time waits for an RST no longer than the hold.
-		 */
-		if (!all && !h->dropped &&
-		    ((h->wait_rst && h->rst_deadline > now_ns) ||
-		     ((h->wait_wire || h->wire_only) && h->join_deadline > now_ns)))
-			break;
-		q_pop(c);
-	}
-	/* Forget RSTs whose CLOSE never came (RSTs that did not end a connection). */
-	for (size_t i = 0; i < c->hold.n_early_rst;) {
-		if (all || c->hold.early_rst[i].ts_ns + TT_HOLD_NS <= now_ns)
-			c->hold.early_rst[i] = c->hold.early_rst[--c->hold.n_early_rst];
-		else
-			i++;
-	}
-	if (c->wire)
-		sweep(c, now_ns);
-	return c->cb_err;
-}
-
-/* A held CLOSE whose RST went out: an abort, not an orderly close. */
-static void became_rst_sent(struct tt_held *h)
-{
-	h->row.type = TT_RESET;
-	h->row.reason = "rst-sent";
-	h->wait_rst = false;
-}
-
-static void on_rst_sent(struct tt_classifier *c, const struct tt_event *e)
-{
-	struct tt_key k;
-
-	if (tt_key_from_event(e, &k))
-		return;
-	for (size_t i = c->hold.len; i-- > 0;) {
-		struct tt_held *h = q_at(c, i);
-
-		if (h->wait_rst && !h->dropped && tt_key_eq(&h->row.key, &k)) {
-			became_rst_sent(h);
-			return;
-		}
-	}
-	/* The RST may leave before the socket reaches CLOSE (timer aborts). */
-	if (c->hold.n_early_rst == TT_RST_PENDING)
-		c->hold.early_rst[0] = c->hold.early_rst[--c->hold.n_early_rst];
-	c->hold.early_rst[c->hold.n_early_rst].key = k;
-	c->hold.early_rst[c->hold.n_early_rst].ts_ns = e->ts_ns;
-	c->hold.n_early_rst++;
-}
-
+/* The flow of @j will have no wire TIMEOUT: off the pending list. */
 static void timeout_forget(struct tt_classifier *c, const struct tt_key *j)
 {
 	for (size_t i = 0; i < c->join.ntimeouts; i++) {
@@ -824,21 +593,22 @@ static void drop_held_wire_row(struct tt_classifier *c, struct tt_milestone *m)
 
 	if (!m->wire_row_held)
 		return;
-	w = q_seq(c, m->wire_row_seq);
+	w = holdq_find(c, m->wire_row_seq);
 	if (w)
 		w->dropped = true;
 	m->wire_row_held = false;
 }
 
 /* A socket row: claim the milestone, take the wire's facts if they are in. */
-static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
+void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 {
 	struct tt_join_flow *f;
 	struct tt_milestone *m;
 	enum tt_flow_end side;
 
-	side = flow_key_of(&h->row.key, &h->flow_key);
-	f = flow_touch(c, &h->flow_key, h->row.ts_ns);
+	h->milestone = type_milestone(h->row.type);
+	side = flowtab_key(&h->row.key, &h->flow_key);
+	f = flowtab_touch(c, &h->flow_key, h->row.ts_ns);
 	if (!f)
 		return;
 	if (h->milestone == MILESTONE_OPEN)
@@ -863,7 +633,7 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
 	drop_held_wire_row(c, m);
 	if (m->wire_seen) {
 		add_wire_facts(&h->row, m);
-		flow_done(c, f, &h->flow_key);
+		flowtab_done(c, f, &h->flow_key);
 		return;
 	}
 	h->wait_wire = true;
@@ -877,7 +647,7 @@ static void join_sock_row(struct tt_classifier *c, struct tt_held *h)
  * this host accepted (PASSIVE_EST) and a connecting socket's SYN retry.
  * -EAFNOSUPPORT or -ENOSPC (no flow for it) when the join cannot take it.
  */
-static int join_sock_fact(struct tt_classifier *c, const struct tt_event *e)
+int join_sock_fact(struct tt_classifier *c, const struct tt_event *e)
 {
 	struct tt_join_flow *f;
 	struct tt_key k, j;
@@ -885,8 +655,8 @@ static int join_sock_fact(struct tt_classifier *c, const struct tt_event *e)
 
 	if (tt_key_from_event(e, &k))
 		return -EAFNOSUPPORT;
-	side = flow_key_of(&k, &j);
-	f = flow_touch(c, &j, e->ts_ns);
+	side = flowtab_key(&k, &j);
+	f = flowtab_touch(c, &j, e->ts_ns);
 	if (!f)
 		return -ENOSPC;
 	if (e->fact == TT_FACT_SYN_RETRY) {
@@ -905,78 +675,6 @@ static int join_sock_fact(struct tt_classifier *c, const struct tt_event *e)
 	return 0;
 }
 
-/* Active connections: within the kernel-side filters, whoever owns them. */
-static int track_active(struct tt_classifier *c, const struct tt_event *e, const struct tt_row *r)
-{
-	if (!tt_cls_key_wanted(c->cfg, &r->key))
-		return 0;
-	if (r->type == TT_CONNECT || r->type == TT_ACCEPT)
-		return tt_conntab_add(&c->active, &r->key) < 0 ? -ENOMEM : 0;
-	if (e->fact == TT_FACT_CLOSED)
-		tt_conntab_del(&c->active, &r->key);
-	return 0;
-}
-
-/*
- * How long a row waits for the RST that would make it RESET (rst-sent), 0 for
- * none: an orderly-looking close of an established socket may be an abort
- * whose RST follows, at once when the socket had no owner left.
- */
-static uint64_t rst_wait_ns(const struct tt_event *e, const struct tt_row *r)
-{
-	if (r->type != TT_CLOSE || e->err || e->oldstate == TCP_SYN_SENT ||
-	    e->oldstate == TCP_LAST_ACK || e->oldstate == TCP_CLOSING ||
-	    e->close_how == TT_CLOSE_TIME_WAIT)
-		return 0;
-	return e->close_how == TT_CLOSE_ORPHAN ? TT_HOLD_ORPHAN_NS : TT_HOLD_NS;
-}
-
-/* @h may still become RESET (rst-sent): take an RST that came first, or wait @hold_ns for one. */
-static void hold_for_rst(struct tt_classifier *c, struct tt_held *h, uint64_t hold_ns)
-{
-	h->wait_rst = true;
-	h->rst_deadline = h->row.ts_ns + hold_ns;
-	for (size_t i = 0; i < c->hold.n_early_rst; i++) {
-		if (tt_key_eq(&c->hold.early_rst[i].key, &h->row.key)) {
-			became_rst_sent(h);
-			c->hold.early_rst[i] = c->hold.early_rst[--c->hold.n_early_rst];
-			return;
-		}
-	}
-}
-
-int tt_cls_feed(struct tt_classifier *c, const struct tt_event *e)
-{
-	struct tt_held *h;
-	struct tt_row r;
-	uint64_t rst_wait;
-	int ret;
-
-	switch (e->fact) {
-	case TT_FACT_RST_SENT:
-		on_rst_sent(c, e);
-		return tt_cls_flush(c, e->ts_ns, false);
-	case TT_FACT_PASSIVE_EST:
-	case TT_FACT_SYN_RETRY:
-		/* one the join cannot take ends here, as any other fact that makes no row */
-		if (c->wire && join_sock_fact(c, e))
-			return c->cb_err;
-		return tt_cls_flush(c, e->ts_ns, false);
-	}
-	if (tt_classify(e, &r))
-		return c->cb_err;
-	ret = track_active(c, e, &r);
-	if (ret)
-		return ret;
-	h = q_push(c, &r);
-	rst_wait = rst_wait_ns(e, &r);
-	if (rst_wait)
-		hold_for_rst(c, h, rst_wait);
-	if (c->wire)
-		join_sock_row(c, h);
-	return tt_cls_flush(c, e->ts_ns, false);
-}
-
 /* The initiator's view of a wire fact's tuple; no netns: the wire has none. */
 static void key_from_wire(const struct tt_wire_event *w, struct tt_key *k)
 {
@@ -992,13 +690,14 @@ static void key_from_wire(const struct tt_wire_event *w, struct tt_key *k)
 static void wire_row_init(struct tt_row *r, enum tt_type type, uint64_t ts_ns,
 			  const struct tt_key *ikey, int ifindex, int syns)
 {
-	row_init(r, ts_ns, TT_VIEW_WIRE);
+	cls_row_init(r, ts_ns, TT_VIEW_WIRE);
 	r->type = type;
 	r->key = *ikey;
 	r->ifindex = ifindex;
 	r->syns = r->wire_syns = syns;
 }
 
+/* The row type of a wire fact, as its initiator would see it. */
 static enum tt_type wire_type(const struct tt_wire_event *w)
 {
 	switch (w->fact) {
@@ -1030,22 +729,11 @@ static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *
 		     const struct tt_key *ikey, const struct tt_milestone *m, struct tt_row *r)
 {
 	wire_row_init(r, wire_type(w), w->ts_ns, ikey, w->ifindex, w->syns);
-	if (w->fact == TT_WFACT_HANDSHAKE)
-		r->lat_ms = r->wire_lat_ms =
-			wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
-	r->reason = wire_reason(c, w);
-}
-
-static enum tt_milestone_kind wire_milestone(uint8_t fact)
-{
-	switch (fact) {
-	case TT_WFACT_HANDSHAKE:
-		return MILESTONE_OPEN;
-	case TT_WFACT_REFUSED:
-		return MILESTONE_FAIL;
-	default:
-		return MILESTONE_END;
+	if (w->fact == TT_WFACT_HANDSHAKE) {
+		r->wire_lat_ms = wire_lat(m, w->syn_dir == TT_DIR_EGRESS ? TT_CONNECT : TT_ACCEPT);
+		r->lat_ms = r->wire_lat_ms;
 	}
+	r->reason = wire_reason(c, w);
 }
 
 /* When the wire TIMEOUT of @f's attempt is due. */
@@ -1097,11 +785,12 @@ static void push_wire_timeout(struct tt_classifier *c, struct tt_join_flow *f)
 	r.dur_ms = ns_to_ms(c->join.syn_timeout_ns);
 	r.reason = "syn-timeout";
 	if (f->owner_known) {
-		row_set_owner(&r, f->owner_pid, f->owner_comm);
+		cls_row_set_owner(&r, f->owner_pid, f->owner_comm);
 		r.views |= TT_VIEW_SOCK;
 	}
-	h = q_push(c, &r);
-	flow_key_of(&r.key, &h->flow_key);
+	h = holdq_push(c, &r);
+	h->milestone = type_milestone(r.type);
+	flowtab_key(&r.key, &h->flow_key);
 	f->timeout_pending = false;
 	f->last_ns = r.ts_ns;
 	f->milestone[MILESTONE_FAIL].wire_row_out = true;
@@ -1109,7 +798,7 @@ static void push_wire_timeout(struct tt_classifier *c, struct tt_join_flow *f)
 }
 
 /* SYNs retried and no answer within --syn-timeout of the first: a wire TIMEOUT. */
-static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
+void join_fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 {
 	uint64_t next = 0;
 
@@ -1117,7 +806,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 	if (!all && (!c->join.next_timeout_ns || now < c->join.next_timeout_ns))
 		return;
 	for (size_t i = 0; i < c->join.ntimeouts;) {
-		struct tt_join_flow *f = flow_get(c, &c->join.timeouts[i]);
+		struct tt_join_flow *f = flowtab_get(c, &c->join.timeouts[i]);
 
 		if (f && f->timeout_pending && !all) {
 			uint64_t due = timeout_due(c, f);
@@ -1141,7 +830,7 @@ static void fire_timeouts(struct tt_classifier *c, uint64_t now, bool all)
 static void give_waiting_rows(struct tt_classifier *c, struct tt_milestone *m)
 {
 	for (int i = 0; i < m->nsock_rows; i++) {
-		struct tt_held *h = q_seq(c, m->sock_row_seq[i]);
+		struct tt_held *h = holdq_find(c, m->sock_row_seq[i]);
 
 		if (h && !h->dropped && h->wait_wire) {
 			add_wire_facts(&h->row, m);
@@ -1159,7 +848,8 @@ static void hold_wire_row(struct tt_classifier *c, struct tt_milestone *m, const
 	struct tt_row r;
 
 	wire_row(c, w, ikey, m, &r);
-	h = q_push(c, &r);
+	h = holdq_push(c, &r);
+	h->milestone = type_milestone(r.type);
 	h->flow_key = *j;
 	h->wire_only = true;
 	h->join_deadline = w->ts_ns + TT_JOIN_NS;
@@ -1192,7 +882,7 @@ static void on_wire_milestone(struct tt_classifier *c, struct tt_join_flow *f,
 	}
 	give_waiting_rows(c, m);
 	if (m->sock_seen) {
-		flow_done(c, f, j);
+		flowtab_done(c, f, j);
 		return;
 	}
 	/*
@@ -1208,6 +898,18 @@ static void on_wire_milestone(struct tt_classifier *c, struct tt_join_flow *f,
 	hold_wire_row(c, m, j, ikey, w);
 }
 
+/* @prefixes: the attached interfaces' addresses; beyond TT_MAX_PREFIXES they are not used. */
+void tt_cls_enable_wire(struct tt_classifier *c, unsigned int syn_timeout_s,
+			const struct tt_prefix *prefixes, int n)
+{
+	c->wire = true;
+	c->join.syn_timeout_ns = syn_timeout_s * NS_PER_SEC;
+	c->join.nprefixes = n < TT_MAX_PREFIXES ? n : TT_MAX_PREFIXES;
+	if (c->join.nprefixes)
+		memcpy(c->join.prefixes, prefixes, c->join.nprefixes * sizeof(*prefixes));
+}
+
+/* A wire fact: a note on its flow, then a row into the hold queue or into a waiting row. */
 int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 {
 	struct tt_join_flow *f;
@@ -1216,8 +918,8 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	if (w->family != AF_INET && w->family != AF_INET6)
 		return c->cb_err;
 	key_from_wire(w, &k);
-	flow_key_of(&k, &j);
-	f = flow_touch(c, &j, w->ts_ns);
+	flowtab_key(&k, &j);
+	f = flowtab_touch(c, &j, w->ts_ns);
 	if (!f)
 		return c->cb_err;
 	if (w->fact == TT_WFACT_SYN_RETRY)
@@ -1225,6 +927,180 @@ int tt_cls_feed_wire(struct tt_classifier *c, const struct tt_wire_event *w)
 	else
 		on_wire_milestone(c, f, &j, &k, w);
 	return tt_cls_flush(c, w->ts_ns, false);
+}
+
+/* ---- the join's flows ---- */
+
+/* Idle flows are looked for at most this often: the sweep walks the whole flow table. */
+#define SWEEP_EVERY_NS	(1 * NS_PER_SEC)
+/*
+ * How long an idle flow is kept, by what may still come for it.  After a wire
+ * TIMEOUT, the kernel's own verdict, up to 127 s later with tcp_syn_retries=6,
+ * must be recognised as the same failure.
+ */
+#define KEEP_AFTER_WIRE_TIMEOUT_NS	(130 * NS_PER_SEC)
+/* Seen open and not yet ended: its ACCEPT may come long after the handshake. */
+#define KEEP_OPEN_NS			(30 * NS_PER_SEC)
+/* A local socket's CLOSE still to take the wire's end (LAST_ACK retransmits for seconds). */
+#define KEEP_END_FOR_CLOSE_NS		(30 * NS_PER_SEC)
+/* Anything else is done: a margin over TT_JOIN_NS for facts still on their way. */
+#define KEEP_DONE_NS			(2 * NS_PER_SEC)
+
+/*
+ * The table holds pointers to flows: growing it under a connection storm
+ * copies, and faults in, a pointer per flow rather than a whole flow.
+ */
+void flowtab_init(struct tt_classifier *c)
+{
+	c->join.flows.vsize = sizeof(struct tt_join_flow *);
+}
+
+void flowtab_free(struct tt_classifier *c)
+{
+	for (size_t i = 0; i < c->join.flows.cap; i++) {
+		const struct tt_key *k;
+		struct tt_join_flow **f = tt_conntab_slot(&c->join.flows, i, &k);
+
+		if (f)
+			free(*f);
+	}
+	while (c->join.nspare)
+		free(c->join.spare[--c->join.nspare]);
+	tt_conntab_free(&c->join.flows);
+}
+
+/* memcmp() order of two addresses, as two big-endian words: inline, on every fact's way. */
+static int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (int i = 0; i < 2; i++) {
+		uint64_t p = be64toh(x[i]), q = be64toh(y[i]);
+
+		if (p != q)
+			return p < q ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * A connection's identity for the join, @j: both endpoints in sorted order, no
+ * netns.  Returns which end of @j is @k's local end.
+ */
+enum tt_flow_end flowtab_key(const struct tt_key *k, struct tt_key *j)
+{
+	int cmp = addr_cmp(k->saddr, k->daddr);
+	bool swap = cmp > 0 || (!cmp && k->sport > k->dport);
+
+	memset(j, 0, sizeof(*j));
+	j->family = k->family;
+	memcpy(j->saddr, swap ? k->daddr : k->saddr, 16);
+	memcpy(j->daddr, swap ? k->saddr : k->daddr, 16);
+	j->sport = swap ? k->dport : k->sport;
+	j->dport = swap ? k->sport : k->dport;
+	return swap ? END_HI : END_LO;
+}
+
+/*
+ * Flows come and go at the connection rate: a freed flow is kept for the next
+ * one, still in cache, instead of going back to malloc.
+ */
+static struct tt_join_flow *flow_alloc(struct tt_classifier *c)
+{
+	struct tt_join_flow *f;
+
+	if (!c->join.nspare)
+		return calloc(1, sizeof(*f));
+	f = c->join.spare[--c->join.nspare];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static void flow_free(struct tt_classifier *c, struct tt_join_flow *f)
+{
+	if (c->join.last_flow == f)
+		c->join.last_flow = NULL;
+	if (c->join.nspare < TT_SPARE_FLOWS)
+		c->join.spare[c->join.nspare++] = f;
+	else
+		free(f);
+}
+
+/*
+ * Facts come in pairs for one flow (the wire's handshake and the socket's, a
+ * FIN and the CLOSE it causes): the flow of the fact before needs no probe.
+ */
+static struct tt_join_flow *flow_cached(struct tt_classifier *c, const struct tt_key *j)
+{
+	return c->join.last_flow && tt_key_eq(&c->join.last_flow_key, j) ? c->join.last_flow : NULL;
+}
+
+/* The flow of join key @j, or NULL. */
+struct tt_join_flow *flowtab_get(struct tt_classifier *c, const struct tt_key *j)
+{
+	struct tt_join_flow **f, *last = flow_cached(c, j);
+
+	if (last)
+		return last;
+	f = tt_conntab_get(&c->join.flows, j);
+	return f ? *f : NULL;
+}
+
+static void flow_del(struct tt_classifier *c, const struct tt_key *j)
+{
+	struct tt_join_flow **f = tt_conntab_get(&c->join.flows, j);
+
+	if (!f)
+		return;
+	flow_free(c, *f);
+	tt_conntab_del(&c->join.flows, j);
+}
+
+/* The flow of join key @j, created if new, and seen at @now; NULL when the table is full. */
+struct tt_join_flow *flowtab_touch(struct tt_classifier *c, const struct tt_key *j, uint64_t now)
+{
+	struct tt_join_flow **f, *last = flow_cached(c, j);
+
+	if (last) {
+		last->last_ns = now;
+		return last;
+	}
+	f = tt_conntab_put(&c->join.flows, j);
+	if (f && !*f) {
+		*f = flow_alloc(c);
+		if (!*f)
+			tt_conntab_del(&c->join.flows, j);
+	}
+	if (!f || !*f) {
+		c->untracked_flows++;
+		return NULL;
+	}
+	(*f)->last_ns = now;
+	c->join.last_flow_key = *j;
+	c->join.last_flow = *f;
+	return *f;
+}
+
+/*
+ * Forget a flow as soon as nothing more can come for it, instead of at the
+ * next sweep: the wire saw it open and end, every local socket that opened
+ * has closed, and no row waits on it.  Under a connection storm the table
+ * then holds the connections in flight, not the last seconds' worth, and
+ * stays in cache.  A later connection on the same tuple starts afresh.
+ */
+void flowtab_done(struct tt_classifier *c, struct tt_join_flow *f, const struct tt_key *j)
+{
+	if (!f->milestone[MILESTONE_OPEN].wire_seen || !f->milestone[MILESTONE_END].wire_seen ||
+	    !f->ends_open || local_end_open(f) || f->timeout_pending)
+		return;
+	for (int i = 0; i < MILESTONE_N; i++)
+		if (f->milestone[i].wire_row_held || f->milestone[i].nsock_rows)
+			return;
+	/* the caller holds the flow: no second lookup, as flow_del() would make */
+	flow_free(c, f);
+	tt_conntab_del(&c->join.flows, j);
 }
 
 /* How long @f may stay idle: as long as something may still come for it. */
@@ -1243,33 +1119,19 @@ static uint64_t flow_keep_ns(const struct tt_join_flow *f)
 }
 
 /* Forget flows nobody will ask about again: bounded memory under any load. */
-static void sweep(struct tt_classifier *c, uint64_t now)
+void flowtab_sweep(struct tt_classifier *c, uint64_t now)
 {
 	if (now < c->join.last_sweep_ns + SWEEP_EVERY_NS)
 		return;
 	c->join.last_sweep_ns = now;
 	for (size_t i = 0; i < c->join.flows.cap; i++) {
 		const struct tt_key *k;
-		struct tt_join_flow **fp = tt_conntab_slot(&c->join.flows, i, &k), *f;
+		struct tt_join_flow **f = tt_conntab_slot(&c->join.flows, i, &k);
+		struct tt_key gone;
 
-		if (!fp || (*fp)->timeout_pending)
+		if (!f || (*f)->timeout_pending || (*f)->last_ns + flow_keep_ns(*f) >= now)
 			continue;
-		f = *fp;
-		if (f->last_ns + flow_keep_ns(f) < now) {
-			struct tt_key copy = *k;
-
-			flow_del(c, &copy);
-		}
+		gone = *k;	/* @k points into the table the delete rewrites */
+		flow_del(c, &gone);
 	}
-}
-
-void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s)
-{
-	uint64_t ok = n->n[TT_CONNECT] + n->n[TT_ACCEPT];
-	uint64_t failed = n->n[TT_REFUSED] + n->n[TT_TIMEOUT] + n->n[TT_UNREACH];
-
-	s->opened = ok;
-	s->failed = failed;
-	s->conn_rate = seconds > 0 ? ok / seconds : 0;
-	s->failure_pct = ok + failed ? 100.0 * failed / (ok + failed) : 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Kernel facts in, rows out.  The classifier names each connection event,
- * pairs facts that belong together (an abort and the RST it sends) and keeps
- * the statistics behind the footer.  Plain C: tested without root.
+ * Kernel facts in, rows out.  The classifier names each connection event
+ * (classify.c), holds the rows a later fact may still change, such as an
+ * abort and the RST it sends (holdq.c), joins the socket and wire views of a
+ * connection (join.c, flowtab.c) and keeps the statistics behind the footer.
+ * Plain C: tested without root.
  */
 #ifndef TT_CLASSIFY_H
 #define TT_CLASSIFY_H
@@ -20,73 +22,26 @@
 #define TT_HOLD_NS	(100 * 1000 * 1000ull)
 #define TT_HOLD_ORPHAN_NS (10 * 1000 * 1000ull)	/* TT_CLOSE_ORPHAN: the RST comes at once */
 #define TT_JOIN_NS	(200 * 1000 * 1000ull)
-#define TT_QUEUE_MAX	65536
-#define TT_RST_PENDING	256
-#define TT_TIMEOUTS_MAX	4096
-#define TT_MAX_PREFIXES	64
+
+#define TT_MAX_PREFIXES	64	/* interface prefixes the join tells local from forwarded by */
+#define TT_RST_PENDING	256	/* RSTs waiting for their CLOSE: the oldest goes beyond */
+#define TT_TIMEOUTS_MAX	4096	/* wire TIMEOUTs pending at once: more are untracked */
 #define TT_SPARE_FLOWS	256	/* freed join flows kept for reuse */
 
 /* Returns < 0 to stop the stream (for example a closed stdout). */
 typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
 
-struct tt_held {
-	struct tt_row row;
-	uint64_t seq;			/* position in the stream, for the joiner's references */
-	uint64_t join_deadline;		/* wait_wire, wire_only: wait for the other view until then */
-	uint64_t rst_deadline;		/* wait_rst: wait for an RST until then */
-	bool wait_rst;			/* may still become RESET (rst-sent) */
-	bool wait_wire;			/* a socket row waiting for the wire's fact */
-	bool wire_only;			/* a wire row waiting for the socket view to claim it */
-	bool dropped;			/* merged into another row */
-	uint8_t milestone;		/* enum tt_milestone_kind of the row's type */
-	struct tt_key flow_key;
-};
-
 struct tt_counts {
 	uint64_t n[TT_NTYPES];
 };
 
-/* Milestones: a row of one view pairs with the other view's row of the same kind. */
-enum tt_milestone_kind { MILESTONE_OPEN, MILESTONE_FAIL, MILESTONE_END, MILESTONE_N };
-
-/* The joiner's knowledge of one connection at one milestone. */
-struct tt_milestone {
-	bool wire_seen;			/* the wire reported this milestone */
-	bool sock_seen;			/* the socket view claimed it */
-	bool wire_row_held;		/* a wire row waits in the queue at wire_row_seq */
-	bool wire_row_out;		/* a wire row of type wire_type went out */
-	uint8_t wire_type;
-	uint8_t nsock_rows;		/* socket rows waiting for the wire, at sock_row_seq[] */
-	uint16_t syns;
-	int ifindex;
-	uint64_t wire_row_seq;
-	uint64_t sock_row_seq[2];	/* JOIN_SOCK_ROWS (classify.c) */
-	uint64_t syn_ns, synack_ns, ack_ns;
-};
-
-/* The ends of a join key as bits: its lower endpoint (saddr) and its higher (daddr). */
-enum tt_flow_end { END_LO = 1, END_HI = 2 };
-
-struct tt_join_flow {
-	uint64_t last_ns;
-	struct tt_milestone milestone[MILESTONE_N];
-	bool seen_syn;			/* the wire saw this connection at all */
-	bool timeout_pending;
-	bool owner_known;		/* from the socket view's SYN retransmission */
-	int owner_pid;
-	char owner_comm[TT_COMM_LEN];
-	uint64_t retry_syn_ns;
-	int retry_syns;
-	int retry_ifindex;
-	struct tt_key initiator_key;	/* the initiator's view of the tuple */
-	uint8_t ends_open;		/* enum tt_flow_end bits: local sockets seen open */
-	uint8_t ends_closed;		/* ... and seen closed */
-};
+struct tt_held;			/* classify_priv.h */
+struct tt_join_flow;		/* classify_priv.h */
 
 /* Rows not yet released, in stream order (holdq.c). */
 struct tt_holdq {
 	struct tt_held *ring;		/* FIFO ring of rows not yet released */
-	size_t cap;			/* a power of two, grown by doubling up to TT_QUEUE_MAX */
+	size_t cap;			/* a power of two, grown by doubling (holdq.c) */
 	size_t head, len;
 	uint64_t head_seq;		/* stream position of the row at head */
 	size_t n_early_rst;
@@ -96,12 +51,12 @@ struct tt_holdq {
 	} early_rst[TT_RST_PENDING];	/* RST facts that came before their CLOSE */
 };
 
-/* The join of the socket and wire views (join.c): only with the wire view. */
+/* The join of the socket and wire views (join.c, flowtab.c): only with the wire view. */
 struct tt_join {
 	uint64_t syn_timeout_ns;
 	struct tt_conntab flows;	/* join key -> struct tt_join_flow * */
 	size_t ntimeouts;
-	uint64_t next_timeout_ns;	/* earliest deadline among them: no scan per fact before it */
+	uint64_t next_timeout_ns;	/* the earliest of their deadlines: no scan before it */
 	uint64_t last_sweep_ns;
 	int nprefixes;
 	size_t nspare;
@@ -114,14 +69,14 @@ struct tt_join {
 
 /*
  * Complete here because main.c, the tests and the fuzzer hold it by value;
- * outside classify.c, holdq.c and join.c only cfg, active, total, window,
- * wire and untracked_flows are read.
+ * outside the classifier's files only cfg, active, total, window, wire and
+ * untracked_flows are read.
  */
 struct tt_classifier {
 	const struct tt_config *cfg;
 	tt_row_cb cb;
 	void *ctx;
-	int cb_err;			/* the callback's first error: later rows are counted only */
+	int cb_err;			/* the callback's first error: later rows only counted */
 	bool wire;			/* the wire view is on: rows join (tt_cls_enable_wire) */
 	struct tt_conntab active;	/* connections open now, for the footer */
 	struct tt_counts total;		/* since start */
@@ -131,9 +86,7 @@ struct tt_classifier {
 	struct tt_join join;
 };
 
-
 int tt_key_from_event(const struct tt_event *e, struct tt_key *k);
-int tt_classify(const struct tt_event *e, struct tt_row *row);
 
 int tt_cls_init(struct tt_classifier *c, const struct tt_config *cfg, tt_row_cb cb, void *ctx);
 void tt_cls_free(struct tt_classifier *c);
@@ -158,8 +111,6 @@ int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const st
  * many.
  */
 long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live);
-bool tt_cls_key_wanted(const struct tt_config *cfg, const struct tt_key *k);
-bool tt_cls_key_wanted_any_netns(const struct tt_config *cfg, const struct tt_key *k);
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s);
 
 #endif
