@@ -33,7 +33,9 @@ TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(OUT)/tests/test_wire
 
-.PHONY: all clean run check unit netns setup fuzz
+.PHONY: all clean run check unit setup fuzz
+# a recipe that fails leaves no target behind for the next run to take as built
+.DELETE_ON_ERROR:
 
 # Sanitizer builds of the userspace logic: unit tests (ASan+UBSan) and fuzzers.
 SAN_FLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -51,7 +53,7 @@ $(OUT) $(OUT)/tests:
 
 $(OUT)/vmlinux.h: | $(OUT)
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
@@ -63,7 +65,7 @@ $(OUT)/foreign.bpf.o: tests/bpf/foreign.bpf.c $(OUT)/vmlinux.h | $(OUT)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUT)/loader.o: $(OUT)/tcptrack.skel.h
 $(OUT)/wire.o: $(OUT)/wire.skel.h
