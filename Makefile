@@ -10,11 +10,12 @@ PKGS		:= libbpf libxdp libnl-3.0 libnl-route-3.0 libnl-idiag-3.0
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
+# override: what the build needs is added to CFLAGS, CPPFLAGS, LDLIBS given on the command line too
 CFLAGS		?= -O2 -g
-CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP
-CPPFLAGS	+= -Iinclude -Iuser -I$(OUT) -DTT_VERSION='"$(VERSION)"' \
+override CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -MMD -MP
+override CPPFLAGS	+= -Iinclude -Iuser -I$(OUT) -DTT_VERSION='"$(VERSION)"' \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS		+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+override LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUT)
 
 ifeq ($(V),1)
@@ -43,6 +44,32 @@ SAN_FLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 ASAN_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test_*.c))
 FUZZERS		:= $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS	?= 60
+
+# Everything compiled depends on a file holding the flags it was built with, rewritten (here,
+# as the Makefile is read) only when they change, so `make CFLAGS=-O1` rebuilds what it must.
+# The version string changes with every commit: only the objects whose source prints it
+# depend on it.
+BPF_STAMP	:= $(OUT)/.flags-bpf
+USER_STAMP	:= $(OUT)/.flags
+VERSION_STAMP	:= $(OUT)/.version
+VERSION_FLAG	:= -DTT_VERSION='"$(VERSION)"'
+BPF_FLAGS_NOW	:= $(CLANG) $(BPFTOOL) $(BPF_CFLAGS)
+USER_FLAGS_NOW	:= $(CC) $(CLANG) $(filter-out $(VERSION_FLAG),$(CPPFLAGS)) $(CFLAGS) $(LDLIBS) \
+		   $(SAN_FLAGS)
+VERSION_USERS	:= $(patsubst user/%.c,%.o,$(shell grep -l TT_VERSION $(sort $(TOOL_SRCS))))
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(OUT))
+ifneq ($(file <$(BPF_STAMP)),$(BPF_FLAGS_NOW))
+$(file >$(BPF_STAMP),$(BPF_FLAGS_NOW))
+endif
+ifneq ($(file <$(USER_STAMP)),$(USER_FLAGS_NOW))
+$(file >$(USER_STAMP),$(USER_FLAGS_NOW))
+endif
+ifneq ($(file <$(VERSION_STAMP)),$(VERSION))
+$(file >$(VERSION_STAMP),$(VERSION))
+endif
+endif
+
 all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/tt-synflood $(OUT)/foreign.bpf.o
 
 setup:
@@ -55,13 +82,13 @@ $(OUT)/vmlinux.h: | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/$*.bpf.d -c $< -o $@
 
-$(OUT)/foreign.bpf.o: tests/bpf/foreign.bpf.c $(OUT)/vmlinux.h | $(OUT)
+$(OUT)/foreign.bpf.o: tests/bpf/foreign.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -Wall -target bpf -I$(OUT) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/foreign.bpf.d -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -69,8 +96,9 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 
 $(OUT)/loader.o: $(OUT)/tcptrack.skel.h
 $(OUT)/wire.o: $(OUT)/wire.skel.h
+$(addprefix $(OUT)/,$(VERSION_USERS)): $(VERSION_STAMP)
 
-$(OUT)/%.o: user/%.c | $(OUT)
+$(OUT)/%.o: user/%.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -78,32 +106,32 @@ $(OUT)/tcptrack: $(TOOL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tt-peer: netns-tests/tt-peer.c | $(OUT)
+$(OUT)/tt-peer: netns-tests/tt-peer.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUT)/tt-storm: scripts/tt-storm.c | $(OUT)
+$(OUT)/tt-storm: scripts/tt-storm.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
 
-$(OUT)/tt-synflood: scripts/tt-synflood.c | $(OUT)
+$(OUT)/tt-synflood: scripts/tt-synflood.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tests
+$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) $(USER_STAMP) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CORE_OBJS) -lcmocka -o $@
 
-$(OUT)/tests/test_wire: tests/bpf/test_wire.c $(OUT)/wire.skel.h | $(OUT)/tests
+$(OUT)/tests/test_wire: tests/bpf/test_wire.c $(OUT)/wire.skel.h $(USER_STAMP) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/asan/%: tests/unit/%.c $(CORE_SRCS) user/*.h include/tcptrack.h
+$(OUT)/asan/%: tests/unit/%.c $(CORE_SRCS) user/*.h include/tcptrack.h $(USER_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC-ASAN,$@)
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) $< $(CORE_SRCS) -lcmocka -o $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) user/*.h include/tcptrack.h
+$(OUT)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) user/*.h include/tcptrack.h $(USER_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,FUZZER,$@)
 	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
