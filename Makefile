@@ -17,6 +17,8 @@ override CPPFLAGS	+= -Iinclude -Iuser -I$(OUT) -DTT_VERSION='"$(VERSION)"' \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUT)
+# A pinned vmlinux.h (for instance a target kernel's) instead of one dumped from this kernel's BTF
+VMLINUX_H	?=
 
 ifeq ($(V),1)
 Q =
@@ -53,7 +55,7 @@ BPF_STAMP	:= $(OUT)/.flags-bpf
 USER_STAMP	:= $(OUT)/.flags
 VERSION_STAMP	:= $(OUT)/.version
 VERSION_FLAG	:= -DTT_VERSION='"$(VERSION)"'
-BPF_FLAGS_NOW	:= $(CLANG) $(BPFTOOL) $(BPF_CFLAGS)
+BPF_FLAGS_NOW	:= $(CLANG) $(BPFTOOL) $(BPF_CFLAGS) vmlinux.h=$(or $(VMLINUX_H),btf)
 USER_FLAGS_NOW	:= $(CC) $(CLANG) $(filter-out $(VERSION_FLAG),$(CPPFLAGS)) $(CFLAGS) $(LDLIBS) \
 		   $(SAN_FLAGS)
 VERSION_USERS	:= $(patsubst user/%.c,%.o,$(shell grep -l TT_VERSION $(sort $(TOOL_SRCS))))
@@ -78,9 +80,13 @@ setup:
 $(OUT) $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUT)/vmlinux.h: | $(OUT)
+$(OUT)/vmlinux.h: $(VMLINUX_H) $(BPF_STAMP) | $(OUT)
 	$(call msg,GEN,$@)
+ifeq ($(VMLINUX_H),)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+else
+	$(Q)cp $(VMLINUX_H) $@
+endif
 
 $(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
 	$(call msg,BPF,$@)
