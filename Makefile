@@ -40,9 +40,13 @@ BPF_TESTS	:= $(OUT)/tests/test_wire
 # a recipe that fails leaves no target behind for the next run to take as built
 .DELETE_ON_ERROR:
 
-# Sanitizer builds of the userspace logic: unit tests (ASan+UBSan) and fuzzers.
+# Sanitizer builds of the userspace logic: unit tests (ASan+UBSan) and fuzzers, each from
+# its own objects. The fuzzers' objects are instrumented without libFuzzer's main.
 SAN_FLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=undefined
+FUZZ_FLAGS	:= -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_OBJS	:= $(patsubst user/%.c,$(OUT)/asan/%.o,$(CORE_SRCS))
+FUZZ_OBJS	:= $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(CORE_SRCS))
 ASAN_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test_*.c))
 FUZZERS		:= $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS	?= 60
@@ -57,7 +61,7 @@ VERSION_STAMP	:= $(OUT)/.version
 VERSION_FLAG	:= -DTT_VERSION='"$(VERSION)"'
 BPF_FLAGS_NOW	:= $(CLANG) $(BPFTOOL) $(BPF_CFLAGS) vmlinux.h=$(or $(VMLINUX_H),btf)
 USER_FLAGS_NOW	:= $(CC) $(CLANG) $(filter-out $(VERSION_FLAG),$(CPPFLAGS)) $(CFLAGS) $(LDLIBS) \
-		   $(SAN_FLAGS)
+		   $(SAN_FLAGS) $(FUZZ_FLAGS)
 VERSION_USERS	:= $(patsubst user/%.c,%.o,$(shell grep -l TT_VERSION $(sort $(TOOL_SRCS))))
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
 $(shell mkdir -p $(OUT))
@@ -102,7 +106,8 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 
 $(OUT)/loader.o: $(OUT)/tcptrack.skel.h
 $(OUT)/wire.o: $(OUT)/wire.skel.h
-$(addprefix $(OUT)/,$(VERSION_USERS)): $(VERSION_STAMP)
+$(addprefix $(OUT)/,$(VERSION_USERS) $(addprefix asan/,$(VERSION_USERS)) \
+	$(addprefix fuzz/obj/,$(VERSION_USERS))): $(VERSION_STAMP)
 
 $(OUT)/%.o: user/%.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
@@ -124,24 +129,37 @@ $(OUT)/tt-synflood: scripts/tt-synflood.c $(USER_STAMP) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# A test program's dependencies go to a hidden .NAME.d, out of the way of a test_* glob
+TEST_DEPS	= -MF $(@D)/.$(@F).d
+
 $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) $(USER_STAMP) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CORE_OBJS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_DEPS) $< $(CORE_OBJS) -lcmocka -o $@
 
 $(OUT)/tests/test_wire: tests/bpf/test_wire.c $(OUT)/wire.skel.h $(USER_STAMP) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_DEPS) $< $(LDLIBS) -lcmocka -o $@
 
-$(OUT)/asan/%: tests/unit/%.c $(CORE_SRCS) user/*.h include/tcptrack.h $(USER_STAMP)
+$(OUT)/asan/%.o: user/%.c $(USER_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) $< $(CORE_SRCS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) user/*.h include/tcptrack.h $(USER_STAMP)
+$(OUT)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(USER_STAMP)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) -MMD -MP $(TEST_DEPS) $< $(ASAN_OBJS) \
+		-lcmocka -o $@
+
+$(OUT)/fuzz/obj/%.o: user/%.c $(USER_STAMP)
 	@mkdir -p $(@D)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+		-c $< -o $@
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(USER_STAMP)
 	$(call msg,FUZZER,$@)
-	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined $< $(CORE_SRCS) -o $@
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP $(TEST_DEPS) \
+		$< $(FUZZ_OBJS) -o $@
 
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do \
@@ -162,5 +180,6 @@ check: setup all $(UNIT_TESTS) $(BPF_TESTS) $(ASAN_TESTS) $(FUZZERS)
 clean:
 	$(Q)rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(addsuffix /*.d,$(OUT) $(OUT)/asan $(OUT)/fuzz/obj) \
+	$(addsuffix /.*.d,$(OUT)/tests $(OUT)/asan $(OUT)/fuzz))
 .SECONDARY:
