@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # tcptrack build: kern/*.bpf.c -> BPF object -> skeleton -> user/*.c -> build/tcptrack.
-# Everything lands in build/ (ignored).  V=1 shows the commands.
+# Everything lands in build/ (ignored).  `make help` lists the targets and variables.
 
 OUT		:= build
 CLANG		?= clang
@@ -36,7 +36,7 @@ TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS	:= $(OUT)/tests/test_wire
 
-.PHONY: all clean run check unit setup fuzz
+.PHONY: all clean run check unit setup fuzz help
 # a recipe that fails leaves no target behind for the next run to take as built
 .DELETE_ON_ERROR:
 
@@ -80,6 +80,25 @@ all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/tt-synflood $(OUT)/fo
 
 setup:
 	$(Q)scripts/setup
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)         build/tcptrack, the test peers, the test BPF object'
+	@echo '  run                   setup, all, then build/tcptrack $$(ARGS); as root'
+	@echo '  check                 setup, all, then every test tier (scripts/check); as root'
+	@echo '  unit                  build and run the cmocka unit tests'
+	@echo '  fuzz                  run each libFuzzer target for FUZZ_SECONDS'
+	@echo '  setup                 install the missing Debian packages (scripts/setup)'
+	@echo '  clean                 remove build/'
+	@echo 'Variables:'
+	@echo '  V=1                   show the commands'
+	@echo '  ARGS="..."            options for `make run`, e.g. ARGS="-f -o wide"'
+	@echo '  VMLINUX_H=path        this vmlinux.h, not one dumped from /sys/kernel/btf/vmlinux'
+	@echo '  FUZZ_SECONDS=n        `make fuzz`: seconds per fuzzer (default 60)'
+	@echo '  TIERS="..."           `make check`: tiers to run, of unit fuzz cli netns vm (all)'
+	@echo '  FUZZ_CHECK_SECONDS=n  `make check`: seconds per fuzzer in its fuzz tier (15)'
+	@echo '  VM_TESTS="..."        `make check`: vm tier scenarios (all but floods, valgrind)'
+	@echo '  CC CLANG BPFTOOL CFLAGS CPPFLAGS LDLIBS: as usual; a change rebuilds'
 
 $(OUT) $(OUT)/tests:
 	$(Q)mkdir -p $@
