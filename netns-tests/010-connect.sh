@@ -9,11 +9,7 @@ start_server "$NS_S" $S4 5001 -n 1
 client "$NS_C" $S4 5001 -s 1000
 [ "$CLI_RESULT" = ok ] || die "client: $CLI_RESULT"
 # live: the lines are out while tcptrack still runs, not only at exit
-for _ in $(seq 1 60); do
-	[ "$(grep -c '"type":"CLOSE"' "$WORK/out.json")" -eq 2 ] && break
-	sleep 0.05
-done
-[ "$(grep -c '"type":"CLOSE"' "$WORK/out.json")" -eq 2 ] || fail "events not written within 3 s"
+poll_for 3 has_lines "$WORK/out.json" '"type":"CLOSE"' 2 || fail "events not written within 3 s"
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC after SIGINT"
 

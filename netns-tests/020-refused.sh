@@ -6,7 +6,7 @@ setup_pair
 start_tracker -P 5002
 client "$NS_C" $S4 5002
 [ "$CLI_RESULT" = ECONNREFUSED ] || die "client: $CLI_RESULT"
-sleep 0.3
+wait_for "the REFUSED line" 10 reported REFUSED:5002
 stop_tracker
 expect_json "REFUSED by the client" \
 	"[.[] | select(.type==\"REFUSED\" and .pid==$CLI_PID and .comm==\"tt-peer\"

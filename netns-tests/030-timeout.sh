@@ -19,14 +19,14 @@ ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -l -w "$WORK/syn.pcap" \
 	'tcp[tcpflags] & tcp-syn != 0 and dst port 5003' 2>"$WORK/tcpdump.err" &
 BG_PIDS+=($!)
 TCPDUMP_PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.05; done
+wait_for "tcpdump to listen" 5 has_lines "$WORK/tcpdump.err" listening
 start_tracker -P 5003,5004
 client "$NS_C" $S4 5003
 [ "$CLI_RESULT" = ETIMEDOUT ] || die "client (kernel timeout): $CLI_RESULT"
 client "$NS_C" $S4 5004 -t 1500
 [ "$CLI_RESULT" = ETIMEDOUT ] || die "client (own timeout): $CLI_RESULT"
 APP_PID=$CLI_PID
-sleep 0.3
+wait_for "both TIMEOUT lines" 10 reported TIMEOUT:5003 TIMEOUT:5004
 stop_tracker
 kill -INT $TCPDUMP_PID; wait $TCPDUMP_PID 2>/dev/null
 WIRE_SYNS=$(tcpdump -n -r "$WORK/syn.pcap" 2>/dev/null | wc -l)

@@ -8,7 +8,7 @@ start_tracker -P 5005
 start_server "$NS_S" $S4 5005 -n 1 -m rst
 client "$NS_C" $S4 5005 -s 0
 [ "$CLI_RESULT" = ECONNRESET ] || die "client: $CLI_RESULT"
-sleep 0.3
+wait_for "the RESET lines of both ends" 10 reported RESET:5005:2
 stop_tracker
 expect_json "CONNECT before the reset" \
 	"[.[] | select(.type==\"CONNECT\" and .pid==$CLI_PID)] | length==1"

@@ -14,7 +14,7 @@ FIRST_SRV=$SRV_PID FIRST_CLI=$CLI_PID
 start_server "$NS_S" $S4 5046 -n 1 -m linger2
 client "$NS_C" $S4 5046 -H -w 400
 ABORT_SRV=$SRV_PID ABORT_CLI=$CLI_PID
-sleep 0.3
+wait_for "both ends' CLOSE and RESET lines" 10 reported CLOSE:5045:2 RESET:5046:2
 stop_tracker
 expect_json "the server that closed first: a CLOSE" \
 	"[.[] | select(.type==\"CLOSE\" and .pid==$FIRST_SRV and .sport==5045)] | length==1"

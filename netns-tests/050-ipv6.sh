@@ -11,7 +11,7 @@ client "$NS_C" $S6 5006 -s 10
 start_server "$NS_S" :: 5007 -n 1
 client "$NS_C" $S4 5007
 [ "$CLI_RESULT" = ok ] || die "client v4 to dual-stack: $CLI_RESULT"
-sleep 0.3
+wait_for "the IPv6 and dual-stack lines" 10 reported CONNECT:5006 ACCEPT:5006 ACCEPT:5007
 stop_tracker
 expect_json "IPv6 CONNECT" \
 	"[.[] | select(.type==\"CONNECT\" and .family==\"ipv6\" and .saddr==\"$C6\" and .daddr==\"$S6\"
@@ -23,12 +23,10 @@ expect_json "dual-stack ACCEPT of an IPv4 client prints IPv4" \
 expect_json "no IPv4-mapped address anywhere" "all(.[]; (.saddr // \"\") | startswith(\"::ffff:\") | not)"
 
 # The table shows IPv6 endpoints as [addr]:port.
-"$TT" -P 5008 >"$WORK/table.txt" 2>"$WORK/err.txt" &
-TT_PID=$!
-for _ in $(seq 1 200); do grep -q '^Tracing' "$WORK/err.txt" && break; sleep 0.05; done
+start_table_tracker -P 5008
 start_server "$NS_S" $S6 5008 -n 1
 client "$NS_C" $S6 5008
-sleep 0.3
+wait_for "the table's CONNECT row" 10 has_lines "$WORK/table.txt" " CONNECT +$CLI_PID "
 stop_tracker
 grep -Eq "^[0-9]{2}:[0-9]{2}:[0-9]{2} CONNECT +$CLI_PID +tt-peer +\[$C6\]:[0-9]+ +\[$S6\]:5008 +[0-9]+\.[0-9]+\$" \
 	"$WORK/table.txt" || { fail "table row for IPv6 CONNECT"; cat "$WORK/table.txt"; }

@@ -26,7 +26,7 @@ BOUND_NOROUTE_PID=$CLI_PID
 client "$NS_C" $S4 5010 -b 45010
 [ "$CLI_RESULT" = EHOSTUNREACH ] || die "client (ICMP, bound port): $CLI_RESULT"
 BOUND_ICMP_PID=$CLI_PID
-sleep 0.3
+wait_for "the four UNREACH lines" 10 has_lines "$WORK/out.json" '"type":"UNREACH"' 4
 stop_tracker
 expect_json "UNREACH without a route" \
 	"[.[] | select(.type==\"UNREACH\" and .pid==$NOROUTE_PID and .comm==\"tt-peer\" and .daddr==\"10.99.0.1\"

@@ -7,12 +7,10 @@
 setup_pair
 
 for sig in INT TERM HUP; do
-	"$TT" -P 5012 >"$WORK/table.txt" 2>"$WORK/err.txt" &
-	TT_PID=$!
-	for _ in $(seq 1 200); do grep -q '^Tracing' "$WORK/err.txt" && break; sleep 0.05; done
+	start_table_tracker -P 5012
 	start_server "$NS_S" $S4 5012 -n 1
 	client "$NS_C" $S4 5012
-	sleep 0.2
+	wait_for "the CONNECT row" 10 has_lines "$WORK/table.txt" " CONNECT +$CLI_PID "
 	stop_tracker $sig
 	[ "$TT_RC" -eq 0 ] || fail "SIG$sig: exit status $TT_RC"
 	tail -3 "$WORK/table.txt" | tr '\n' '|' |
@@ -34,6 +32,7 @@ expect_nothing_left
 
 # --interval prints periodic summaries.
 start_tracker -P 5014 --interval 1
+# time is what is tested: one summary a second
 sleep 2.5
 stop_tracker
 expect_json "--interval 1: at least three summaries in 2.5 s (two periodic, one final)" \
@@ -45,10 +44,10 @@ expect_json "--interval 1: at least three summaries in 2.5 s (two periodic, one 
 	echo $? >"$WORK/pipe.rc"
 ) | head -1 >"$WORK/pipe.out" &
 BG_PIDS+=($!)
-for _ in $(seq 1 200); do grep -q '^Tracing' "$WORK/pipe.err" 2>/dev/null && break; sleep 0.05; done
+wait_for "tcptrack to start tracing" 10 has_lines "$WORK/pipe.err" '^Tracing'
 start_server "$NS_S" $S4 5015 -n 3
 for _ in 1 2 3; do client "$NS_C" $S4 5015; done
-for _ in $(seq 1 100); do [ -s "$WORK/pipe.rc" ] && break; sleep 0.1; done
+wait_for "tcptrack to end on the closed pipe" 10 test -s "$WORK/pipe.rc"
 [ "$(cat "$WORK/pipe.rc" 2>/dev/null)" = 0 ] || fail "closed pipe: exit status '$(cat "$WORK/pipe.rc" 2>/dev/null)'"
 [ "$(grep -vc '^Tracing' "$WORK/pipe.err")" -eq 0 ] || fail "closed pipe: noise on stderr: $(cat "$WORK/pipe.err")"
 grep -q '^TIME' "$WORK/pipe.out" || fail "closed pipe: header missing"

@@ -9,15 +9,12 @@ start_server "$NS_S" $S4 5016 -n 1
 ip netns exec "$NS_C" "$PEER" client $S4 5016 -s 0 -H >"$WORK/cli.out" &
 CPID=$!
 BG_PIDS+=($CPID)
-for _ in $(seq 1 100); do
-	ip netns exec "$NS_C" ss -Htn state established "( dport = :5016 )" | grep -q . && break
-	sleep 0.05
-done
+wait_for "the connection to be established" 5 ss_has "$NS_C" state established "( dport = :5016 )"
 start_tracker -P 5016 --interval 1
-sleep 1.3
+wait_for "the first periodic summary" 5 has_lines "$WORK/out.json" '"type":"SUMMARY"'
 kill "$CPID"
 wait "$CPID" 2>/dev/null
-sleep 0.5
+wait_for "both ends' close" 10 has_lines "$WORK/out.json" '"type":"(CLOSE|RESET)"' 2
 stop_tracker
 expect_json "first periodic summary: the two ends of the connection are active" \
 	"[.[] | select(.type==\"SUMMARY\")][0].active==2"

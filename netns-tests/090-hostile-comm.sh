@@ -10,10 +10,11 @@ start_tracker -P 5017
 "$TT" -P 5017 >"$WORK/table.txt" 2>"$WORK/err2.txt" &
 TT2=$!
 BG_PIDS+=($TT2)
-for _ in $(seq 1 200); do grep -q '^Tracing' "$WORK/err2.txt" && break; sleep 0.05; done
+wait_for "the second tcptrack to start tracing" 10 tracing "$WORK/err2.txt" $TT2
 client "$NS_C" $S4 5017 -N "$EVIL"
 [ "$CLI_RESULT" = ECONNREFUSED ] || die "client: $CLI_RESULT"
-sleep 0.3
+wait_for "the REFUSED line" 10 reported REFUSED:5017
+wait_for "the REFUSED row" 10 has_lines "$WORK/table.txt" "REFUSED  $CLI_PID "
 stop_tracker
 kill -INT $TT2; wait $TT2
 python3 - "$WORK/out.json" <<'PY' || fail "JSON: comm not parsed back as expected"

@@ -27,7 +27,7 @@ ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_syn_retries=1
 ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -l -w "$WORK/hs.pcap" 'tcp port 7101 or tcp port 7108' 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 BG_PIDS+=($TCPDUMP_PID)
-for _ in $(seq 1 100); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.05; done
+wait_for "tcpdump to listen" 5 has_lines "$WORK/tcpdump.err" listening
 
 start_tracker_in "$NS_S" -i "$VETH_S" --syn-timeout 2 -P 7101,7102,7103,7104,7105,7106,7107,7108
 start_server "$NS_S" $S4 7101 -n 1
@@ -59,7 +59,9 @@ V6_PID=$CLI_PID
 start_server "$NS_S" $S4 7108 -n 1 -m first
 client "$NS_C" $S4 7108 -A -s 1 -H
 [ "$CLI_RESULT" = ok ] || die "client 7108: $CLI_RESULT"
-sleep 0.5
+wait_for "every connection's lines" 10 reported CONNECT:7101 ACCEPT:7101 CLOSE:7101:2 \
+	REFUSED:7102 TIMEOUT:7103 REFUSED:7104 TIMEOUT:7105 RESET:7106 CONNECT:7107 CONNECT:7108 \
+	ACCEPT:7108
 stop_tracker
 kill -INT $TCPDUMP_PID; wait $TCPDUMP_PID 2>/dev/null
 [ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC"
@@ -117,7 +119,7 @@ expect_nothing_left
 # namespace is traced, so a refusal by this host's kernel has no process.
 start_tracker_in "$NS_S" -i "$VETH_S" -P 7102 --netns "$(netns_inode "$NS_S")"
 client "$NS_C" $S4 7102
-sleep 0.3
+wait_for "the REFUSED line" 10 reported REFUSED:7102
 stop_tracker
 expect_json "inbound SYN to a closed port answered by our RST: REFUSED, PID -" \
 	"[.[] | select(.type==\"REFUSED\")] | length==1 and

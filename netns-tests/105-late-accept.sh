@@ -18,7 +18,7 @@ late_accept() {
 	start_server "$NS_S" $S4 "$port" -n 1 -d 600
 	client "$NS_C" $S4 "$port"
 	[ "$CLI_RESULT" = ok ] || die "$desc: client: $CLI_RESULT"
-	sleep 0.5
+	wait_for "$desc: the ACCEPT line" 10 reported ACCEPT:"$port"
 	stop_tracker
 	[ "$TT_RC" -eq 0 ] || fail "$desc: exit status $TT_RC"
 }

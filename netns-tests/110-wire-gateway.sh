@@ -50,7 +50,8 @@ client "$NS_C" $SRV 7203 -t 3500
 [ "$CLI_RESULT" = ETIMEDOUT ] || die "client 7203: $CLI_RESULT"
 start_server "$NS_S" $SRV 7204 -n 1 -m rst
 client "$NS_C" $SRV 7204 -s 0
-sleep 0.3
+wait_for "every forwarded flow's lines" 10 reported CONNECT:7201 CLOSE:7201 REFUSED:7202 \
+	TIMEOUT:7203 RESET:7204
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC"
 

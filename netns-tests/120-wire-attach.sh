@@ -15,7 +15,7 @@ one_connection() {
 	start_server "$NS_S" $S4 $PORT -n 1
 	client "$NS_C" $S4 $PORT
 	[ "$CLI_RESULT" = ok ] || die "$desc: client: $CLI_RESULT"
-	sleep 0.3
+	wait_for "$desc: the CONNECT and ACCEPT lines" 10 reported CONNECT:$PORT ACCEPT:$PORT
 	stop_tracker
 	[ "$TT_RC" -eq 0 ] || fail "$desc: exit status $TT_RC"
 	expect_json "$desc: CONNECT joined with the wire" \
@@ -62,11 +62,11 @@ ip -n "$NS_S" link add "tdm$ID" type veth peer name "tdn$ID"
 ip -n "$NS_S" link set "tdm$ID" up
 start_tracker_in "$NS_S" -i "$VETH_S,tdm$ID" -P $PORT
 ip -n "$NS_S" link del "tdm$ID"
-sleep 0.5
-grep -q "interface tdm$ID disappeared" "$WORK/err.txt" || fail "deleted interface not reported"
+poll_for 5 has_lines "$WORK/err.txt" "interface tdm$ID disappeared" ||
+	fail "deleted interface not reported"
 start_server "$NS_S" $S4 $PORT -n 1
 client "$NS_C" $S4 $PORT
-sleep 0.3
+wait_for "the CONNECT line" 10 reported CONNECT:$PORT
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "after a deleted interface: exit status $TT_RC"
 expect_json "tracing went on after the interface was deleted" \

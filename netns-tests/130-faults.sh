@@ -20,7 +20,8 @@ expect_nothing_left
 if ip netns exec "$NS_S" "$TT" -i "$VETH_S" --tc-attach tcx -s -d 1 >/dev/null 2>&1; then
 	start_tracker_in "$NS_S" -i "$VETH_S" --tc-attach tcx
 	kill -KILL "$TT_PID"; wait "$TT_PID" 2>/dev/null; TT_PID=
-	sleep 0.5
+	# the kernel releases a killed process's links a moment later (what stays is reported next)
+	poll_for 5 iface_clean "$NS_S" "$VETH_S"
 	expect_iface_clean "$NS_S" "$VETH_S"
 fi
 
@@ -31,7 +32,7 @@ tc -n "$NS_S" filter show dev "$VETH_S" ingress | grep -q tt_tc_ingress ||
 start_tracker_in "$NS_S" -i "$VETH_S" --tc-attach netlink -P $PORT
 start_server "$NS_S" $S4 $PORT -n 1
 client "$NS_C" $S4 $PORT
-sleep 0.3
+wait_for "the CONNECT line" 10 reported CONNECT:$PORT
 stop_tracker
 expect_json "netlink after SIGKILL: one CONNECT, not two" \
 	"[.[] | select(.type==\"CONNECT\" and .view==\"both\")] | length==1"
@@ -51,13 +52,14 @@ expect_nothing_left
 # Down and up while tracing: no crash, no second attach, no duplicate lines.
 start_tracker_in "$NS_S" -i "$VETH_S" -P $PORT
 ip -n "$NS_S" link set "$VETH_S" down
+# down long enough for tcptrack, which looks at its links every poll (50 ms), to see it
 sleep 0.2
 ip -n "$NS_S" link set "$VETH_S" up
-for _ in $(seq 1 50); do ip -n "$NS_S" link show "$VETH_S" | grep -q 'state UP' && break; sleep 0.1; done
+wait_for "$VETH_S to be up again" 5 link_up "$NS_S" "$VETH_S"
 start_server "$NS_S" $S4 $PORT -n 1
 client "$NS_C" $S4 $PORT
 [ "$CLI_RESULT" = ok ] || fail "client after down/up: $CLI_RESULT"
-sleep 0.3
+wait_for "the CONNECT line" 10 reported CONNECT:$PORT
 kill -0 "$TT_PID" || fail "tcptrack died on down/up"
 stop_tracker
 expect_json "down/up: one CONNECT joined with the wire" \
@@ -78,8 +80,8 @@ rc=$?
 # The namespace at the other end is deleted: the veth pair goes with it.
 start_tracker_in "$NS_S" -i "$VETH_S"
 ip netns del "$NS_C"
-sleep 0.5
-grep -q "interface $VETH_S disappeared" "$WORK/err.txt" || fail "vanished interface not reported"
+poll_for 5 has_lines "$WORK/err.txt" "interface $VETH_S disappeared" ||
+	fail "vanished interface not reported"
 kill -0 "$TT_PID" || fail "tcptrack died when the interface vanished"
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "after the interface vanished: exit status $TT_RC"

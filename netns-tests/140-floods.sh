@@ -10,16 +10,23 @@ setup_pair
 STORM=$TOP/build/tt-storm
 FLOOD=$TOP/build/tt-synflood
 
+# rx_at_least NS DEV N: DEV has received at least N packets
+rx_at_least() {
+	[ "$(ip -n "$1" -j -s link show dev "$2" | jq '.[0].stats64.rx.packets')" -ge "$3" ]
+}
+
 start_tracker_in "$NS_S" -i "$VETH_S" -P 7501,7502
 start_server "$NS_S" $S4 7502 -n 1
 ip netns exec "$NS_C" "$FLOOD" $S4 7501 100000 >"$WORK/flood.txt" &
 FLOOD_PID=$!
 BG_PIDS+=($FLOOD_PID)
-sleep 0.05
+# the real connection goes in once the flood is under way
+wait_for "the flood to reach the server" 10 rx_at_least "$NS_S" "$VETH_S" 1000
 client "$NS_C" $S4 7502
 [ "$CLI_RESULT" = ok ] || fail "real connection during the flood: $CLI_RESULT"
 wait $FLOOD_PID || die "flood"
-sleep 0.5
+wait_for "the real connection's CONNECT line" 10 reported CONNECT:7502
+wait_for "tcptrack to catch up with the flood" 30 idle $TT_PID
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$TT_PID/status)
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC"
@@ -34,14 +41,12 @@ expect_json "flows the bounded table had to forget are counted (> 100000 - 65536
 # that cannot keep up): the kernel never waits, and loss is counted.
 ip netns exec "$NS_S" "$STORM" server $S4 7503 2 &
 BG_PIDS+=($!)
-sleep 0.3
-"$TT" --ringbuf 16 -P 7503 >"$WORK/table.txt" 2>"$WORK/err.txt" &
-TT_PID=$!
-for _ in $(seq 1 200); do grep -q '^Tracing' "$WORK/err.txt" && break; sleep 0.05; done
+wait_for "the storm server to listen" 5 ss_has "$NS_S" state listening "( sport = :7503 )"
+start_table_tracker --ringbuf 16 -P 7503
 kill -STOP $TT_PID
 ip netns exec "$NS_C" "$STORM" client $S4 7503 2 4000 >"$WORK/storm.txt" || fail "storm: $(cat "$WORK/storm.txt")"
 kill -CONT $TT_PID
-sleep 0.5
+wait_for "tcptrack to read what the ring buffer kept" 30 idle $TT_PID
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "storm: exit status $TT_RC"
 LOST=$(sed -n 's/^\[Lost events: \([0-9]*\)\]$/\1/p' "$WORK/table.txt")
@@ -59,22 +64,14 @@ grep -qx '\[Active connections: 0\]' "$WORK/table.txt" ||
 ip netns exec "$NS_S" sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
 ip netns exec "$NS_S" "$STORM" server $S4 7504 2 &
 BG_PIDS+=($!)
-sleep 0.3
+wait_for "the storm server to listen" 5 ss_has "$NS_S" state listening "( sport = :7504 )"
 start_tracker_in "$NS_S" -i "$VETH_S" -P 7504
 ip netns exec "$NS_C" "$STORM" client $S4 7504 2 10000 >"$WORK/storm.txt" ||
 	fail "storm: $(cat "$WORK/storm.txt")"
 # every end really closed: a FIN or ACK dropped under the storm leaves one in
 # LAST_ACK for the retransmissions' seconds, and its CLOSE comes only then
-for _ in $(seq 1 150); do
-	open=$(for ns in "$NS_C" "$NS_S"; do
-		ip netns exec "$ns" ss -Htn exclude time-wait exclude listening \
-			'( sport = :7504 or dport = :7504 )'
-	done | wc -l)
-	[ "$open" -eq 0 ] && break
-	sleep 0.1
-done
-[ "$open" -eq 0 ] || fail "storm: $open connections still open after 15 s"
-sleep 0.3
+poll_for 15 closed 7504 || fail "storm: connections still open after 15 s"
+wait_for "tcptrack to catch up with the storm" 30 idle $TT_PID
 stop_tracker
 [ "$TT_RC" -eq 0 ] || fail "both-view storm: exit status $TT_RC"
 # (counts, not tuples: the client's ports come round again within 10,000;

@@ -11,16 +11,11 @@ ip netns exec "$NS_S" valgrind --suppressions="$TOP/tests/valgrind/bpf.supp" --e
 	--leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	-q "$TT" -o json -i "$VETH_S" -P 7601 >"$WORK/out.json" 2>"$WORK/err.txt" &
 TT_PID=$!
-for _ in $(seq 1 600); do
-	grep -q '^Tracing' "$WORK/err.txt" && break
-	kill -0 $TT_PID 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^Tracing' "$WORK/err.txt" || die "tcptrack under valgrind did not start"
+wait_for "tcptrack under valgrind to start tracing" 60 tracing "$WORK/err.txt" $TT_PID
 start_server "$NS_S" $S4 7601 -n 1
 client "$NS_C" $S4 7601 -s 100
 [ "$CLI_RESULT" = ok ] || fail "client: $CLI_RESULT"
-sleep 1
+wait_for "the CONNECT line" 30 reported CONNECT:7601
 stop_tracker
 [ "$TT_RC" -eq 0 ] || { fail "valgrind exit status $TT_RC"; grep -v 'unhandled eBPF' "$WORK/err.txt" | head -40; }
 expect_json "the scenario ran: CONNECT joined under valgrind" \

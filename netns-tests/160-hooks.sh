@@ -10,14 +10,15 @@ setup_pair
 PORT=7701
 KERNEL=$(uname -r)
 
+# started_or_gone: tcptrack either traces or has exited (a hook this kernel lacks)
+started_or_gone() {
+	grep -q '^Tracing' "$WORK/err.txt" || ! kill -0 "$TT_PID" 2>/dev/null
+}
+
 for hook in fexit kprobe syscall listener; do
 	"$TT" -o json --accept-hook $hook -P $PORT >"$WORK/out.json" 2>"$WORK/err.txt" &
 	TT_PID=$!
-	for _ in $(seq 1 300); do
-		grep -q '^Tracing' "$WORK/err.txt" && break
-		kill -0 $TT_PID 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for "tcptrack --accept-hook $hook to start tracing or exit" 15 started_or_gone
 	if ! grep -q '^Tracing' "$WORK/err.txt"; then
 		wait $TT_PID
 		rc=$?
@@ -32,7 +33,7 @@ for hook in fexit kprobe syscall listener; do
 	start_server "$NS_S" $S4 $PORT -n 1
 	client "$NS_C" $S4 $PORT
 	[ "$CLI_RESULT" = ok ] || fail "$hook: client: $CLI_RESULT"
-	sleep 0.3
+	wait_for "$hook: the ACCEPT and CONNECT lines" 10 reported ACCEPT:$PORT CONNECT:$PORT
 	stop_tracker
 	want=$hook
 	[ $hook = kprobe ] && want=kretprobe

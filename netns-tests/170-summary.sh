@@ -21,7 +21,8 @@ traffic() {
 	[ "$CLI_RESULT" = ECONNREFUSED ] || die "refused client: $CLI_RESULT"
 	client "$NS_C" $S4 $(($1 + 3)) -s 0
 	[ "$CLI_RESULT" = ECONNRESET ] || die "reset client: $CLI_RESULT"
-	sleep 0.3
+	wait_for "every connection to $(($1 + 1))-$(($1 + 3)) to close" 10 \
+		closed $(($1 + 1)) $(($1 + 2)) $(($1 + 3))
 }
 
 totals="last | .type==\"SUMMARY\" and .opened==12 and .failed==1 and .active==0 and .lost==0"
@@ -45,12 +46,12 @@ start_server "$NS_S" $S4 5014 -n 1
 ip netns exec "$NS_C" "$PEER" client $S4 5014 -s 10 -H >"$WORK/long.out" 2>&1 &
 HOLDER=$!
 BG_PIDS+=($HOLDER)
-sleep 0.3
+wait_for "the connection to be established" 5 ss_has "$NS_C" state established "( dport = :5014 )"
 start_tracker -s --interval 1 -P 5014
-sleep 1.4
+wait_for "the first periodic summary" 5 has_lines "$WORK/out.json" '"type":"SUMMARY"'
 kill "$HOLDER"
 wait "$HOLDER" 2>/dev/null
-sleep 0.5
+wait_for "both ends to close" 10 closed 5014
 stop_tracker
 expect_json "summary only: both ends of the connection open at start are active" \
 	"[.[] | select(.type==\"SUMMARY\")] | first | .active==2"
