@@ -27,11 +27,12 @@ one_connection() {
 }
 
 # tcx exists from Linux 6.6 on: elsewhere auto must fall back to clsact
-if ip netns exec "$NS_S" "$TT" -i "$VETH_S" --tc-attach tcx -s -d 1 >/dev/null 2>&1; then
+if kernel_has_tcx; then
 	one_connection "tcx" --tc-attach tcx
 	grep -q 'wire view on tcx' "$WORK/err.txt" || fail "tcx: not announced"
 	echo "TCPATH tcx available"
 else
+	skip_part "tcx attach: the kernel has no tcx (Linux < 6.6)"
 	one_connection "auto without tcx"
 	grep -q 'wire view on clsact' "$WORK/err.txt" || fail "auto without tcx: clsact not chosen"
 	tc -n "$NS_S" qdisc show dev "$VETH_S" | grep -q clsact && fail "auto without tcx: clsact left"

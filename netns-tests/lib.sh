@@ -3,6 +3,9 @@
 # tracker's lifecycle and JSON assertions.  Every name carries this shell's
 # PID; everything is removed on every exit path (trap EXIT).
 #
+# A scenario ends in finish (exit 0 when nothing failed, else 1), die (exit 1) or
+# skip (exit 77: the kernel cannot run it; scripts/check counts it as skipped).
+#
 # Topology:   ns $NS_C  [$VETH_C 10.231.0.1 fd00:231::1]
 #                 <-- veth -->
 #             ns $NS_S  [$VETH_S 10.231.0.2 fd00:231::2]
@@ -48,6 +51,17 @@ die() {
 	fail "$*"
 	[ -f "$WORK/err.txt" ] && sed 's/^/    tcptrack: /' "$WORK/err.txt"
 	exit 1
+}
+
+# skip REASON: this kernel cannot run the scenario at all.
+skip() {
+	echo "SKIP $NAME: $*"
+	exit 77
+}
+
+# skip_part REASON: this kernel cannot run one part of the scenario; the rest runs.
+skip_part() {
+	echo "SKIP $NAME: $*"
 }
 
 # poll_for SECONDS COMMAND [ARGS...]: runs COMMAND every 50 ms until it succeeds (status 0)
@@ -142,6 +156,11 @@ idle() {
 	[ "$IDLE_SAME" -ge 2 ]
 }
 
+# kernel_has_tcx: the running kernel has tcx links (Linux 6.6, CONFIG_NET_XGRESS).  Asked of
+# the kernel, not of tcptrack: a tcptrack that fails on tcx must fail, not skip.
+kernel_has_tcx() {
+	grep -qw tcx_prog_attach /proc/kallsyms
+}
 
 setup_pair() {
 	ip netns add "$NS_C" || die "ip netns add $NS_C"
