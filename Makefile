@@ -51,10 +51,9 @@ ASAN_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/asan/%,$(wildcard tests/unit/test
 FUZZERS		:= $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS	?= 60
 
-# Everything compiled depends on a file holding the flags it was built with, rewritten (here,
-# as the Makefile is read) only when they change, so `make CFLAGS=-O1` rebuilds what it must.
-# The version string changes with every commit: only the objects whose source prints it
-# depend on it.
+# Everything compiled depends on a file holding the flags it was built with, rewritten only
+# when they change, so `make CFLAGS=-O1` rebuilds what it must.  The version string changes
+# with every commit: only the objects whose source prints it depend on it.
 BPF_STAMP	:= $(OUT)/.flags-bpf
 USER_STAMP	:= $(OUT)/.flags
 VERSION_STAMP	:= $(OUT)/.version
@@ -63,18 +62,14 @@ BPF_FLAGS_NOW	:= $(CLANG) $(BPFTOOL) $(BPF_CFLAGS) vmlinux.h=$(or $(VMLINUX_H),b
 USER_FLAGS_NOW	:= $(CC) $(CLANG) $(filter-out $(VERSION_FLAG),$(CPPFLAGS)) $(CFLAGS) $(LDLIBS) \
 		   $(SAN_FLAGS) $(FUZZ_FLAGS)
 VERSION_USERS	:= $(patsubst user/%.c,%.o,$(shell grep -l TT_VERSION $(sort $(TOOL_SRCS))))
-ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-$(shell mkdir -p $(OUT))
-ifneq ($(file <$(BPF_STAMP)),$(BPF_FLAGS_NOW))
-$(file >$(BPF_STAMP),$(BPF_FLAGS_NOW))
-endif
-ifneq ($(file <$(USER_STAMP)),$(USER_FLAGS_NOW))
-$(file >$(USER_STAMP),$(USER_FLAGS_NOW))
-endif
-ifneq ($(file <$(VERSION_STAMP)),$(VERSION))
-$(file >$(VERSION_STAMP),$(VERSION))
-endif
-endif
+
+# restamp FILE,TEXT: rewrites FILE, as the Makefile is read, if it holds other than TEXT (no
+# rule runs, so `make -n` tells the truth); a missing FILE is left to its rule below
+same		= $(and $(findstring $(1),$(2)),$(findstring $(2),$(1)))
+restamp		= $(if $(wildcard $(1)),$(if $(call same,$(file <$(1)),$(2)),,$(file >$(1),$(2))))
+$(call restamp,$(BPF_STAMP),$(BPF_FLAGS_NOW))
+$(call restamp,$(USER_STAMP),$(USER_FLAGS_NOW))
+$(call restamp,$(VERSION_STAMP),$(VERSION))
 
 all: $(OUT)/tcptrack $(OUT)/tt-peer $(OUT)/tt-storm $(OUT)/tt-synflood $(OUT)/foreign.bpf.o
 
@@ -102,6 +97,13 @@ help:
 
 $(OUT) $(OUT)/tests:
 	$(Q)mkdir -p $@
+
+$(BPF_STAMP): | $(OUT)
+	$(file >$@,$(BPF_FLAGS_NOW))
+$(USER_STAMP): | $(OUT)
+	$(file >$@,$(USER_FLAGS_NOW))
+$(VERSION_STAMP): | $(OUT)
+	$(file >$@,$(VERSION))
 
 $(OUT)/vmlinux.h: $(VMLINUX_H) $(BPF_STAMP) | $(OUT)
 	$(call msg,GEN,$@)
