@@ -6,30 +6,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "tt.h"
 #include "output.h"
-
-static const char *const type_names[TT_NTYPES] = {
-	[TT_CONNECT] = "CONNECT", [TT_ACCEPT] = "ACCEPT", [TT_CLOSE] = "CLOSE",
-	[TT_REFUSED] = "REFUSED", [TT_TIMEOUT] = "TIMEOUT", [TT_RESET] = "RESET",
-	[TT_UNREACH] = "UNREACH",
-};
-
-const char *tt_type_name(enum tt_type t)
-{
-	return (unsigned int)t < TT_NTYPES ? type_names[t] : "?";
-}
-
-int tt_type_from_name(const char *s)
-{
-	for (int i = 0; i < TT_NTYPES; i++)
-		if (!strcasecmp(s, type_names[i]))
-			return i;
-	return -1;
-}
+#include "vocab.h"
 
 /* The one number parser: decimal only, no sign, no trailing garbage, in [min, max]. */
 int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "output.h"
+#include "vocab.h"
 
 /* whether a field has a value for the row: what does not apply is left out */
 enum vkind { V_NULL, V_SET };
@@ -35,23 +36,6 @@ struct field {
 	bool str;		/* JSON: a quoted string, else a number */
 	enum vkind (*get)(const struct tt_out *o, const struct tt_row *r, struct val *v);
 };
-
-static const char *const errno_names[] = {
-	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EACCES] = "EACCES", [EPIPE] = "EPIPE",
-	[EADDRINUSE] = "EADDRINUSE", [EADDRNOTAVAIL] = "EADDRNOTAVAIL",
-	[ENETDOWN] = "ENETDOWN", [ENETUNREACH] = "ENETUNREACH", [ECONNABORTED] = "ECONNABORTED",
-	[ECONNRESET] = "ECONNRESET", [ETIMEDOUT] = "ETIMEDOUT", [ECONNREFUSED] = "ECONNREFUSED",
-	[EHOSTDOWN] = "EHOSTDOWN", [EHOSTUNREACH] = "EHOSTUNREACH", [EPROTO] = "EPROTO",
-	[EMSGSIZE] = "EMSGSIZE", [ENOPROTOOPT] = "ENOPROTOOPT", [ENOBUFS] = "ENOBUFS",
-};
-
-const char *tt_errno_name(int err)
-{
-	if (err > 0 && (size_t)err < sizeof(errno_names) / sizeof(errno_names[0]) &&
-	    errno_names[err])
-		return errno_names[err];
-	return NULL;
-}
 
 /* Length of the valid UTF-8 sequence at @s (at most @n bytes) or 0; sets *cp. */
 static size_t utf8_seq(const unsigned char *s, size_t n, unsigned int *cp)

@@ -126,8 +126,6 @@ struct tt_summary {
 /* opts.c */
 int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_t errlen);
 void tt_usage(FILE *f, const char *prog);
-const char *tt_type_name(enum tt_type t);
-int tt_type_from_name(const char *s);
 int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 /* log.c: levelled logging to stderr */
