@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "output.h"
+#include "format.h"
 #include "vocab.h"
 
 /* whether a field has a value for the row: what does not apply is left out */
@@ -74,16 +75,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n, unsigned int *cp)
 	return len;
 }
 
-/* Appends to out[*pos] keeping room for the NUL; drops what does not fit. */
-static void put(char *out, size_t outlen, size_t *pos, const char *s, size_t n)
-{
-	if (*pos + n >= outlen)
-		return;
-	memcpy(out + *pos, s, n);
-	*pos += n;
-	out[*pos] = '\0';
-}
-
 /*
  * Copies the run of printable ASCII at s[*i] that needs no escape in one go,
  * not a character at a time, and moves *i past it; false if there is none.
@@ -103,7 +94,7 @@ static bool put_plain_run(const unsigned char *s, size_t *i, size_t inlen, bool 
 		return false;
 	if (*pos + n >= outlen)
 		n = outlen > *pos ? outlen - *pos - 1 : 0;
-	put(out, outlen, pos, (const char *)s + *i, n);
+	tt_put(out, outlen, pos, (const char *)s + *i, n);
 	*i = j;
 	return true;
 }
@@ -129,19 +120,19 @@ size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen)
 			continue;
 		n = utf8_seq(s + i, inlen - i, &cp);
 		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != '\\') {
-			put(out, outlen, &pos, (const char *)s + i, n);
+			tt_put(out, outlen, &pos, (const char *)s + i, n);
 			i += n;
 			continue;
 		}
 		if (n == 1 && cp == '\\') {
-			put(out, outlen, &pos, "\\\\", 2);
+			tt_put(out, outlen, &pos, "\\\\", 2);
 		} else {
 			/* escape every byte of a control or an invalid sequence */
 			size_t k = n ? n : 1;
 
 			for (size_t j = 0; j < k; j++) {
 				snprintf(tmp, sizeof(tmp), "\\x%02x", s[i + j]);
-				put(out, outlen, &pos, tmp, 4);
+				tt_put(out, outlen, &pos, tmp, 4);
 			}
 			i += k;
 			continue;
@@ -168,177 +159,41 @@ size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen)
 			continue;
 		n = utf8_seq(s + i, inlen - i, &cp);
 		if (!n) {
-			put(out, outlen, &pos, "\\ufffd", 6);
+			tt_put(out, outlen, &pos, "\\ufffd", 6);
 			i++;
 			continue;
 		}
 		if (cp == '"' || cp == '\\') {
 			tmp[0] = '\\';
 			tmp[1] = cp;
-			put(out, outlen, &pos, tmp, 2);
+			tt_put(out, outlen, &pos, tmp, 2);
 		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
 			snprintf(tmp, sizeof(tmp), "\\u%04x", cp);
-			put(out, outlen, &pos, tmp, 6);
+			tt_put(out, outlen, &pos, tmp, 6);
 		} else {
-			put(out, outlen, &pos, (const char *)s + i, n);
+			tt_put(out, outlen, &pos, (const char *)s + i, n);
 		}
 		i += n;
 	}
 	return pos;
 }
 
-/*
- * Decimal without printf: the output path runs once per event.  Two digits
- * per division: it was the reader's largest item in a connection storm.
- */
-static const char digit_pairs[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-static const unsigned long long pow10[] = {
-	1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-	100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
-	10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
-};
-
-static size_t fmt_int(char *buf, size_t n, long long v)
-{
-	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
-	size_t digits = 1, len;
-	char *p;
-
-	while (digits < sizeof(pow10) / sizeof(pow10[0]) && u >= pow10[digits])
-		digits++;
-	len = digits + (v < 0);
-	if (len >= n) {
-		/* cut to what fits, like snprintf(); no caller's buffer is that small */
-		char tmp[24];
-
-		fmt_int(tmp, sizeof(tmp), v);
-		len = n ? n - 1 : 0;
-		memcpy(buf, tmp, len);
-		if (n)
-			buf[len] = '\0';
-		return len;
-	}
-	/* the digits go straight to their place, from the right: no copy after */
-	p = buf + len;
-	*p = '\0';
-	while (u >= 100) {
-		unsigned int r = u % 100;
-
-		u /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
-	}
-	if (u >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * u, 2);
-	} else {
-		*--p = '0' + u;
-	}
-	if (v < 0)
-		*--p = '-';
-	return len;
-}
-
 static enum vkind v_int(struct val *v, long long x)
 {
-	v->len = fmt_int(v->buf, VAL_MAX, x);
+	v->len = tt_fmt_int(v->buf, VAL_MAX, x);
 	return V_SET;
-}
-
-/* A string value.  The per-event paths stay clear of printf's parsing. */
-static size_t copy_str(char *buf, size_t n, const char *s)
-{
-	size_t len = strnlen(s, n - 1);
-
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return len;
 }
 
 static enum vkind v_str(struct val *v, const char *s)
 {
-	v->len = copy_str(v->buf, VAL_MAX, s);
+	v->len = tt_copy_str(v->buf, VAL_MAX, s);
 	return V_SET;
 }
 
-static char *put_u8(char *p, unsigned int v)
-{
-	if (v >= 100)
-		*p++ = '0' + v / 100;
-	if (v >= 10)
-		*p++ = '0' + v / 10 % 10;
-	*p++ = '0' + v % 10;
-	return p;
-}
-
-/* Returns the length written. */
-static size_t fmt_addr(const struct tt_key *k, bool local, char *out, size_t len)
-{
-	const uint8_t *a = local ? k->saddr : k->daddr;
-
-	/* dotted quad by hand: glibc's inet_ntop() formats IPv4 with sprintf */
-	if (k->family == AF_INET && len >= INET_ADDRSTRLEN) {
-		char *p = out;
-
-		for (int i = 0; i < 4; i++) {
-			p = put_u8(p, a[i]);
-			*p++ = i < 3 ? '.' : '\0';
-		}
-		return p - 1 - out;
-	}
-	if (!inet_ntop(k->family, a, out, len))
-		return copy_str(out, len, "?");
-	return strlen(out);
-}
-
-size_t tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len)
-{
-	static const uint8_t zero[16];
-	uint16_t port = local ? k->sport : k->dport;
-	bool v6 = k->family == AF_INET6;
-	char a[INET6_ADDRSTRLEN], p[8];
-	size_t pos = 0, alen, plen;
-
-	if (!len)
-		return 0;
-	out[0] = '\0';
-	/* A socket that never got a local address (connect() failed early). */
-	if (local && !port && !memcmp(k->saddr, zero, 16)) {
-		put(out, len, &pos, "-", 1);
-		return pos;
-	}
-	alen = fmt_addr(k, local, a, sizeof(a));
-	plen = fmt_int(p, sizeof(p), port);
-	put(out, len, &pos, "[", v6);
-	put(out, len, &pos, a, alen);
-	put(out, len, &pos, "]:", v6 ? 2 : 0);
-	put(out, len, &pos, ":", !v6);
-	put(out, len, &pos, p, plen);
-	return pos;
-}
-
-/* Fixed point with @decimals digits, rounded half up (values are never negative). */
+/* Fixed point with @decimals digits (values are never negative). */
 static enum vkind v_fixed(struct val *v, double x, int decimals)
 {
-	unsigned long long scale = decimals == 1 ? 10 : 1000, u;
-	size_t len;
-
-	/* beyond any real duration, infinite or NaN: saturate, never a UB cast */
-	if (!(x < 1e15))
-		x = 1e15 - 1;
-	u = (unsigned long long)(x * scale + 0.5);
-
-	len = fmt_int(v->buf, VAL_MAX, u / scale);
-	v->buf[len++] = '.';
-	for (unsigned long long d = scale / 10; d; d /= 10)
-		v->buf[len++] = '0' + (u % scale) / d % 10;
-	v->buf[len] = '\0';
-	v->len = len;
+	v->len = tt_fmt_fixed(v->buf, x, decimals);
 	return V_SET;
 }
 
@@ -388,7 +243,7 @@ static enum vkind f_time(const struct tt_out *o, const struct tt_row *r, struct 
 	if (o->format != TT_FMT_JSON)
 		return V_SET;
 	/* "<second>.<microseconds>Z" */
-	fmt_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
+	tt_fmt_int(us, sizeof(us), 1000000 + (real % 1000000000) / 1000);
 	us[0] = '.';
 	memcpy(v->buf + v->len, us, 7);
 	memcpy(v->buf + v->len + 7, "Z", 2);
@@ -436,13 +291,13 @@ static enum vkind f_family(const struct tt_out *o, const struct tt_row *r, struc
 
 static enum vkind f_saddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = fmt_addr(&r->key, true, v->buf, VAL_MAX);
+	v->len = tt_fmt_addr(&r->key, true, v->buf, VAL_MAX);
 	return V_SET;
 }
 
 static enum vkind f_daddr(const struct tt_out *o, const struct tt_row *r, struct val *v)
 {
-	v->len = fmt_addr(&r->key, false, v->buf, VAL_MAX);
+	v->len = tt_fmt_addr(&r->key, false, v->buf, VAL_MAX);
 	return V_SET;
 }
 
@@ -547,7 +402,7 @@ static enum vkind f_iface(const struct tt_out *o, const struct tt_row *r, struct
 		}
 	}
 	v_str(v, "if");
-	v->len += fmt_int(v->buf + v->len, VAL_MAX - v->len, r->ifindex);
+	v->len += tt_fmt_int(v->buf + v->len, VAL_MAX - v->len, r->ifindex);
 	return V_SET;
 }
 

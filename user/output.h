@@ -34,6 +34,5 @@ int tt_out_flush(struct tt_out *o);
 /* Exposed for the unit tests. */
 size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen);
 size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen);
-size_t tt_fmt_endpoint(const struct tt_key *k, bool local, char *out, size_t len);
 
 #endif

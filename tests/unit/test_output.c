@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 #include "output.h"
+#include "format.h"
 
 static char *buf;
 static size_t buflen;
