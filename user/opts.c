@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "tt.h"
-#include "output.h"
+#include "escape.h"
 #include "vocab.h"
 
 /* The one number parser: decimal only, no sign, no trailing garbage, in [min, max]. */

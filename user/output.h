@@ -31,8 +31,4 @@ int tt_out_row(struct tt_out *o, const struct tt_row *r);
 int tt_out_summary(struct tt_out *o, const struct tt_summary *s);
 int tt_out_flush(struct tt_out *o);
 
-/* Exposed for the unit tests. */
-size_t tt_escape_table(const char *in, size_t inlen, char *out, size_t outlen);
-size_t tt_escape_json(const char *in, size_t inlen, char *out, size_t outlen);
-
 #endif

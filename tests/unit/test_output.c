@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include "output.h"
 #include "format.h"
+#include "escape.h"
 
 static char *buf;
 static size_t buflen;
