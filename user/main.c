@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "classify.h"
 #include "loader.h"
+#include "opts.h"
 #include "output.h"
 #include "seed.h"
 #include "wire.h"

@@ -8,11 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include "tt.h"
+#include "opts.h"
 #include "escape.h"
 #include "vocab.h"
 
-/* The one number parser: decimal only, no sign, no trailing garbage, in [min, max]. */
 int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
 	unsigned long v;
@@ -237,10 +236,6 @@ static int parse_seconds(const char *name, const char *s, unsigned long max, uns
 	return 0;
 }
 
-/*
- * Returns 0 to run, 1 when --help or --version was handled (exit 0), or
- * -EINVAL with a one-line message in @err (exit 2).
- */
 int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_t errlen)
 {
 	const char *prog = argc > 0 && argv[0] ? argv[0] : "tcptrack";

@@ -123,11 +123,6 @@ struct tt_summary {
 	int64_t evicted;		/* wire flows forgotten before they ended; < 0: no wire view */
 };
 
-/* opts.c */
-int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_t errlen);
-void tt_usage(FILE *f, const char *prog);
-int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-
 /* log.c: levelled logging to stderr */
 extern int tt_verbosity;
 void tt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "tt.h"
+#include "opts.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

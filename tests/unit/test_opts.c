@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <cmocka.h>
-#include "tt.h"
+#include "opts.h"
 
 #define ARGV(...) ((char *[]){ "tcptrack", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "tcptrack", __VA_ARGS__ }) / sizeof(char *)))
