@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,79 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	/* messages quote what the user typed: one line, nothing raw to the terminal */
 	tt_escape_table(raw, sizeof(raw), err, len);
 	return -EINVAL;
+}
+
+/* A name an enum-valued option takes, and the value it stands for. */
+struct enum_val {
+	const char *name;
+	int value;
+};
+
+static const struct enum_val format_vals[] = {
+	{ "table", TT_FMT_TABLE }, { "wide", TT_FMT_WIDE }, { "json", TT_FMT_JSON }, { NULL, 0 },
+};
+
+static const struct enum_val hook_vals[] = {
+	{ "auto", TT_HOOK_AUTO }, { "fexit", TT_HOOK_FEXIT }, { "kprobe", TT_HOOK_KPROBE },
+	{ "syscall", TT_HOOK_SYSCALL }, { "listener", TT_HOOK_LISTENER }, { NULL, 0 },
+};
+
+static const struct enum_val xdp_vals[] = {
+	{ "native", TT_XDP_NATIVE }, { "skb", TT_XDP_SKB }, { NULL, 0 },
+};
+
+static const struct enum_val tc_vals[] = {
+	{ "auto", TT_TC_AUTO }, { "tcx", TT_TC_TCX }, { "netlink", TT_TC_NETLINK }, { NULL, 0 },
+};
+
+/* An enum-valued option: its names, and the field of struct tt_config it sets. */
+struct enum_opt {
+	const char *name;
+	const struct enum_val *vals;
+	size_t field;		/* offsetof() an enum, stored as an int */
+};
+
+_Static_assert(sizeof(enum tt_format) == sizeof(int) && sizeof(enum tt_hook_pref) == sizeof(int) &&
+		       sizeof(enum tt_xdp_pref) == sizeof(int) && sizeof(enum tt_tc_pref) == sizeof(int),
+	       "enum-valued options are stored as an int");
+
+static const struct enum_opt output_opt = { "--output", format_vals,
+					    offsetof(struct tt_config, format) };
+static const struct enum_opt accept_hook_opt = { "--accept-hook", hook_vals,
+						 offsetof(struct tt_config, accept_hook) };
+static const struct enum_opt xdp_opt = { "--xdp", xdp_vals, offsetof(struct tt_config, xdp) };
+static const struct enum_opt tc_attach_opt = { "--tc-attach", tc_vals,
+					       offsetof(struct tt_config, tc_attach) };
+
+/* Appends @name to the choices "a, b or c" in @buf; @i of @n. */
+static void put_choice(char *buf, size_t len, size_t *pos, const char *name, size_t i, size_t n)
+{
+	const char *sep = i == 0 ? "" : i + 1 < n ? ", " : " or ";
+	int w = snprintf(buf + *pos, len - *pos, "%s%s", sep, name);
+
+	if (w > 0)
+		*pos = *pos + w < len ? *pos + w : len - 1;
+}
+
+/*
+ * The one parse helper of enum-valued options: sets @o's field to the value
+ * named @arg, or fails with a message naming @arg and the valid names.
+ */
+static int set_enum(struct tt_config *cfg, const struct enum_opt *o, const char *arg, char *err,
+		    size_t len)
+{
+	char choices[128] = "";
+	size_t n = 0, pos = 0;
+
+	for (const struct enum_val *v = o->vals; v->name; v++, n++) {
+		if (!strcmp(arg, v->name)) {
+			memcpy((char *)cfg + o->field, &v->value, sizeof(v->value));
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		put_choice(choices, sizeof(choices), &pos, o->vals[i].name, i, n);
+	return fail(err, len, "invalid %s '%s': expected %s", o->name, arg, choices);
 }
 
 /* Splits a comma list; calls @one for each item.  Empty items are errors. */
@@ -290,16 +364,8 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 			failed = true;
 			break;
 		case 'o':
-			if (!strcmp(optarg, "table"))
-				cfg->format = TT_FMT_TABLE;
-			else if (!strcmp(optarg, "wide"))
-				cfg->format = TT_FMT_WIDE;
-			else if (!strcmp(optarg, "json"))
-				cfg->format = TT_FMT_JSON;
-			else
-				return fail(err, errlen,
-					    "invalid --output '%s': expected table, wide or json",
-					    optarg);
+			if (set_enum(cfg, &output_opt, optarg, err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_INTERVAL:
 			if (parse_seconds("--interval", optarg, 86400, &cfg->interval, err, errlen))
@@ -322,20 +388,8 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 							   : strerror(-ret));
 			break;
 		case OPT_ACCEPT_HOOK:
-			if (!strcmp(optarg, "auto"))
-				cfg->accept_hook = TT_HOOK_AUTO;
-			else if (!strcmp(optarg, "fexit"))
-				cfg->accept_hook = TT_HOOK_FEXIT;
-			else if (!strcmp(optarg, "kprobe"))
-				cfg->accept_hook = TT_HOOK_KPROBE;
-			else if (!strcmp(optarg, "syscall"))
-				cfg->accept_hook = TT_HOOK_SYSCALL;
-			else if (!strcmp(optarg, "listener"))
-				cfg->accept_hook = TT_HOOK_LISTENER;
-			else
-				return fail(err, errlen,
-					    "invalid --accept-hook '%s': expected auto, fexit, kprobe, syscall or listener",
-					    optarg);
+			if (set_enum(cfg, &accept_hook_opt, optarg, err, errlen))
+				return -EINVAL;
 			break;
 		case 'i':
 			ret = parse_list(optarg, one_iface, cfg);
@@ -348,13 +402,9 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 					    optarg);
 			break;
 		case OPT_XDP:
-			if (!optarg || !strcmp(optarg, "native"))
-				cfg->xdp = TT_XDP_NATIVE;
-			else if (!strcmp(optarg, "skb"))
-				cfg->xdp = TT_XDP_SKB;
-			else
-				return fail(err, errlen, "invalid --xdp '%s': expected native or skb",
-					    optarg);
+			/* a bare --xdp is native */
+			if (set_enum(cfg, &xdp_opt, optarg ? optarg : "native", err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_SYN_TIMEOUT:
 			if (parse_seconds("--syn-timeout", optarg, 600, &cfg->syn_timeout, err,
@@ -362,16 +412,8 @@ int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_
 				return -EINVAL;
 			break;
 		case OPT_TC_ATTACH:
-			if (!strcmp(optarg, "auto"))
-				cfg->tc_attach = TT_TC_AUTO;
-			else if (!strcmp(optarg, "tcx"))
-				cfg->tc_attach = TT_TC_TCX;
-			else if (!strcmp(optarg, "netlink"))
-				cfg->tc_attach = TT_TC_NETLINK;
-			else
-				return fail(err, errlen,
-					    "invalid --tc-attach '%s': expected auto, tcx or netlink",
-					    optarg);
+			if (set_enum(cfg, &tc_attach_opt, optarg, err, errlen))
+				return -EINVAL;
 			break;
 		case OPT_RINGBUF: {
 			unsigned long v;
