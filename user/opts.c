@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Command line: one getopt_long table filling one struct tt_config. */
+/*
+ * Command line: one getopt_long table filling one struct tt_config.  Each
+ * option goes through the one helper of its kind (a name from a table, a
+ * comma list, seconds), which also writes the one-line message on failure.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -115,13 +119,23 @@ void tt_usage(FILE *f, const char *prog)
 		prog, TT_DEFAULT_SYN_TIMEOUT);
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* One parse: what it fills, the flags only all options together decide, where errors go. */
+struct parser {
+	struct tt_config *cfg;
+	int argc;
+	char **argv;
+	const char *prog;
+	bool v4, v6, failed;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Size of tt_escape_table's output for the worst input (every byte as \xNN). */
 #define ERR_RAW_MAX 512
 
-static int fail(char *err, size_t len, const char *fmt, ...)
+static int fail(struct parser *p, const char *fmt, ...)
 {
 	char raw[ERR_RAW_MAX];
 	va_list ap;
@@ -130,7 +144,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	/* messages quote what the user typed: one line, nothing raw to the terminal */
-	tt_escape_table(raw, sizeof(raw), err, len);
+	tt_escape_table(raw, sizeof(raw), p->err, p->errlen);
 	return -EINVAL;
 }
 
@@ -190,21 +204,20 @@ static void put_choice(char *buf, size_t len, size_t *pos, const char *name, siz
  * The one parse helper of enum-valued options: sets @o's field to the value
  * named @arg, or fails with a message naming @arg and the valid names.
  */
-static int set_enum(struct tt_config *cfg, const struct enum_opt *o, const char *arg, char *err,
-		    size_t len)
+static int set_enum(struct parser *p, const struct enum_opt *o, const char *arg)
 {
 	char choices[128] = "";
 	size_t n = 0, pos = 0;
 
 	for (const struct enum_val *v = o->vals; v->name; v++, n++) {
 		if (!strcmp(arg, v->name)) {
-			memcpy((char *)cfg + o->field, &v->value, sizeof(v->value));
+			memcpy((char *)p->cfg + o->field, &v->value, sizeof(v->value));
 			return 0;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		put_choice(choices, sizeof(choices), &pos, o->vals[i].name, i, n);
-	return fail(err, len, "invalid %s '%s': expected %s", o->name, arg, choices);
+	return fail(p, "invalid %s '%s': expected %s", o->name, arg, choices);
 }
 
 /* Splits a comma list; calls @one for each item.  Empty items are errors. */
@@ -226,30 +239,34 @@ static int parse_list(const char *arg, int (*one)(const char *item, void *ctx), 
 	return 0;
 }
 
+/* A list item that is a number in [1, @max], for a list holding @n of at most @cap. */
+static int take_number(const char *s, unsigned long max, int n, int cap, unsigned long *v)
+{
+	if (tt_parse_uint(s, 1, max, v))
+		return -EINVAL;
+	return n >= cap ? -E2BIG : 0;
+}
+
 static int one_port(const char *s, void *ctx)
 {
 	struct tt_config *cfg = ctx;
 	unsigned long v;
+	int ret = take_number(s, 65535, cfg->nports, TT_MAX_PORTS, &v);
 
-	if (tt_parse_uint(s, 1, 65535, &v))
-		return -EINVAL;
-	if (cfg->nports >= TT_MAX_PORTS)
-		return -E2BIG;
-	cfg->ports[cfg->nports++] = v;
-	return 0;
+	if (!ret)
+		cfg->ports[cfg->nports++] = v;
+	return ret;
 }
 
 static int one_pid(const char *s, void *ctx)
 {
 	struct tt_config *cfg = ctx;
 	unsigned long v;
+	int ret = take_number(s, INT_MAX, cfg->npids, TT_MAX_PIDS, &v);
 
-	if (tt_parse_uint(s, 1, INT_MAX, &v))
-		return -EINVAL;
-	if (cfg->npids >= TT_MAX_PIDS)
-		return -E2BIG;
-	cfg->pids[cfg->npids++] = v;
-	return 0;
+	if (!ret)
+		cfg->pids[cfg->npids++] = v;
+	return ret;
 }
 
 static int one_iface(const char *s, void *ctx)
@@ -272,6 +289,56 @@ static int one_type(const char *s, void *ctx)
 	if (t < 0)
 		return -EINVAL;
 	cfg->types |= 1u << t;
+	return 0;
+}
+
+/* An option that takes a comma separated list of at most @max items. */
+struct list_opt {
+	const char *name;
+	int (*one)(const char *item, void *cfg);
+	int max;
+	const char *expect;	/* what the items are, for the message */
+};
+
+_Static_assert(INT_MAX == 2147483647, "--pid's message names INT_MAX");
+
+static const struct list_opt pid_opt = { "--pid", one_pid, TT_MAX_PIDS,
+					 "process ids (1-2147483647)" };
+static const struct list_opt port_opt = { "--port", one_port, TT_MAX_PORTS, "ports 1-65535" };
+static const struct list_opt iface_opt = { "--iface", one_iface, TT_MAX_IFACES,
+					   "interface names (1-15 characters)" };
+
+static int set_list(struct parser *p, const struct list_opt *o, const char *arg)
+{
+	int ret = parse_list(arg, o->one, p->cfg);
+
+	if (ret == -E2BIG)
+		return fail(p, "too many %s values (at most %d)", o->name, o->max);
+	if (ret)
+		return fail(p, "invalid %s '%s': expected %s, comma separated", o->name, arg,
+			    o->expect);
+	return 0;
+}
+
+/* --type: names in any case, as many as there are; the message lists them all. */
+static int set_types(struct parser *p, const char *arg)
+{
+	char choices[128] = "";
+	size_t pos = 0;
+
+	if (!parse_list(arg, one_type, p->cfg))
+		return 0;
+	for (int i = 0; i < TT_NTYPES; i++)
+		put_choice(choices, sizeof(choices), &pos, tt_type_name(i), i, TT_NTYPES);
+	return fail(p, "invalid --type '%s': expected %s, comma separated", arg, choices);
+}
+
+static int set_comm(struct parser *p, const char *arg)
+{
+	if (!*arg || strlen(arg) >= TT_COMM_LEN)
+		return fail(p, "invalid --comm '%s': expected 1 to %d characters", arg,
+			    TT_COMM_LEN - 1);
+	strcpy(p->cfg->comm, arg);
 	return 0;
 }
 
@@ -298,175 +365,159 @@ static int parse_netns(const char *s, uint32_t *inode)
 	return 0;
 }
 
-static int parse_seconds(const char *name, const char *s, unsigned long max, unsigned int *out,
-			 char *err, size_t len)
+static int set_netns(struct parser *p, const char *arg)
+{
+	int ret = parse_netns(arg, &p->cfg->netns);
+
+	if (ret)
+		return fail(p, "invalid --netns '%s': %s", arg,
+			    ret == -EINVAL ? "expected an inode number, a name or a path"
+					   : strerror(-ret));
+	return 0;
+}
+
+static int set_seconds(struct parser *p, const char *name, const char *arg, unsigned long max,
+		       unsigned int *out)
 {
 	unsigned long v;
 
-	if (tt_parse_uint(s, 1, max, &v))
-		return fail(err, len, "invalid %s '%s': expected whole seconds from 1 to %lu", name,
-			    s, max);
+	if (tt_parse_uint(arg, 1, max, &v))
+		return fail(p, "invalid %s '%s': expected whole seconds from 1 to %lu", name, arg,
+			    max);
 	*out = v;
+	return 0;
+}
+
+/* --ringbuf: KiB, a power of two as the kernel wants a ring buffer's size. */
+static int set_ringbuf(struct parser *p, const char *arg)
+{
+	unsigned long v;
+
+	if (tt_parse_uint(arg, 4, 1048576, &v) || (v & (v - 1)))
+		return fail(p,
+			    "invalid --ringbuf '%s': expected a power of two from 4 to 1048576 (KiB)",
+			    arg);
+	p->cfg->ringbuf_kib = v;
+	return 0;
+}
+
+/* What getopt_long rejected (@c is ':' or '?'), named as the user typed it. */
+static int getopt_error(struct parser *p, int c)
+{
+	const char *arg = optind > 0 && optind <= p->argc ? p->argv[optind - 1] : NULL;
+
+	if (c == ':')
+		return fail(p, "option '%s' needs a value", p->argv[optind - 1]);
+	if (optopt && optopt != '?')
+		return fail(p, "unknown option '-%c'", optopt);
+	if (!arg)
+		return fail(p, "unknown option");
+	if (arg[1] == '-' && strchr(arg, '='))
+		return fail(p, "option '%s' takes no value or is unknown", arg);
+	/* getopt reports a missing argument of a long option as '?' too */
+	for (const struct option *o = long_opts; o->name; o++)
+		if (!strcmp(arg + 2, o->name) && o->has_arg == required_argument)
+			return fail(p, "option '%s' needs a value", arg);
+	return fail(p, "unknown option '%s'", arg);
+}
+
+/* One option: 0, 1 when --help or --version was handled, or -EINVAL. */
+static int apply(struct parser *p, int c, const char *arg)
+{
+	struct tt_config *cfg = p->cfg;
+
+	switch (c) {
+	case 'p':
+		return set_list(p, &pid_opt, arg);
+	case 'P':
+		return set_list(p, &port_opt, arg);
+	case 'i':
+		return set_list(p, &iface_opt, arg);
+	case 't':
+		return set_types(p, arg);
+	case 'c':
+		return set_comm(p, arg);
+	case OPT_NETNS:
+		return set_netns(p, arg);
+	case 'o':
+		return set_enum(p, &output_opt, arg);
+	case OPT_ACCEPT_HOOK:
+		return set_enum(p, &accept_hook_opt, arg);
+	case OPT_TC_ATTACH:
+		return set_enum(p, &tc_attach_opt, arg);
+	case OPT_XDP:
+		/* a bare --xdp is native */
+		return set_enum(p, &xdp_opt, arg ? arg : "native");
+	case OPT_INTERVAL:
+		return set_seconds(p, "--interval", arg, 86400, &cfg->interval);
+	case 'd':
+		return set_seconds(p, "--duration", arg, 31536000, &cfg->duration);
+	case OPT_SYN_TIMEOUT:
+		return set_seconds(p, "--syn-timeout", arg, 600, &cfg->syn_timeout);
+	case OPT_RINGBUF:
+		return set_ringbuf(p, arg);
+	case '4':
+		p->v4 = true;
+		return 0;
+	case '6':
+		p->v6 = true;
+		return 0;
+	case 'f':
+		p->failed = true;
+		return 0;
+	case 's':
+		cfg->summary_only = true;
+		return 0;
+	case 'v':
+		cfg->verbose++;
+		return 0;
+	case 'h':
+		tt_usage(stdout, p->prog);
+		return 1;
+	case 'V':
+		printf("tcptrack %s\n", TT_VERSION);
+		return 1;
+	default:
+		return getopt_error(p, c);
+	}
+}
+
+/* What only all the options together decide. */
+static int finish(struct parser *p)
+{
+	struct tt_config *cfg = p->cfg;
+
+	if (optind < p->argc)
+		return fail(p, "unexpected argument '%s'", p->argv[optind]);
+	if (p->v4 && p->v6)
+		return fail(p, "options -4 and -6 exclude each other");
+	if (cfg->xdp && !cfg->nifaces)
+		return fail(p, "--xdp needs --iface");
+	if (!cfg->syn_timeout)
+		cfg->syn_timeout = TT_DEFAULT_SYN_TIMEOUT;
+	cfg->family = p->v4 ? AF_INET : p->v6 ? AF_INET6 : 0;
+	if (p->failed)
+		cfg->types = cfg->types ? cfg->types & TT_FAILED_TYPES : TT_FAILED_TYPES;
+	if (p->failed && !cfg->types)
+		return fail(p, "--failed and --type select no event type together");
 	return 0;
 }
 
 int tt_parse_args(int argc, char **argv, struct tt_config *cfg, char *err, size_t errlen)
 {
-	const char *prog = argc > 0 && argv[0] ? argv[0] : "tcptrack";
-	bool v4 = false, v6 = false, failed = false;
+	struct parser p = {
+		.cfg = cfg, .argc = argc, .argv = argv, .err = err, .errlen = errlen,
+		.prog = argc > 0 && argv[0] ? argv[0] : "tcptrack",
+	};
 	int c, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	opterr = 0;
 	optind = 0;	/* glibc: full re-initialisation, so tests can call us repeatedly */
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			ret = parse_list(optarg, one_pid, cfg);
-			if (ret == -E2BIG)
-				return fail(err, errlen, "too many --pid values (at most %d)",
-					    TT_MAX_PIDS);
-			if (ret)
-				return fail(err, errlen,
-					    "invalid --pid '%s': expected process ids (1-%d), comma separated",
-					    optarg, INT_MAX);
-			break;
-		case 'c':
-			if (!*optarg || strlen(optarg) >= TT_COMM_LEN)
-				return fail(err, errlen,
-					    "invalid --comm '%s': expected 1 to %d characters",
-					    optarg, TT_COMM_LEN - 1);
-			strcpy(cfg->comm, optarg);
-			break;
-		case 'P':
-			ret = parse_list(optarg, one_port, cfg);
-			if (ret == -E2BIG)
-				return fail(err, errlen, "too many --port values (at most %d)",
-					    TT_MAX_PORTS);
-			if (ret)
-				return fail(err, errlen,
-					    "invalid --port '%s': expected ports 1-65535, comma separated",
-					    optarg);
-			break;
-		case '4':
-			v4 = true;
-			break;
-		case '6':
-			v6 = true;
-			break;
-		case 't':
-			if (parse_list(optarg, one_type, cfg))
-				return fail(err, errlen,
-					    "invalid --type '%s': expected CONNECT, ACCEPT, CLOSE, REFUSED, TIMEOUT, RESET or UNREACH, comma separated",
-					    optarg);
-			break;
-		case 'f':
-			failed = true;
-			break;
-		case 'o':
-			if (set_enum(cfg, &output_opt, optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case OPT_INTERVAL:
-			if (parse_seconds("--interval", optarg, 86400, &cfg->interval, err, errlen))
-				return -EINVAL;
-			break;
-		case 'd':
-			if (parse_seconds("--duration", optarg, 31536000, &cfg->duration, err,
-					  errlen))
-				return -EINVAL;
-			break;
-		case 's':
-			cfg->summary_only = true;
-			break;
-		case OPT_NETNS:
-			ret = parse_netns(optarg, &cfg->netns);
-			if (ret)
-				return fail(err, errlen,
-					    "invalid --netns '%s': %s", optarg,
-					    ret == -EINVAL ? "expected an inode number, a name or a path"
-							   : strerror(-ret));
-			break;
-		case OPT_ACCEPT_HOOK:
-			if (set_enum(cfg, &accept_hook_opt, optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case 'i':
-			ret = parse_list(optarg, one_iface, cfg);
-			if (ret == -E2BIG)
-				return fail(err, errlen, "too many --iface values (at most %d)",
-					    TT_MAX_IFACES);
-			if (ret)
-				return fail(err, errlen,
-					    "invalid --iface '%s': expected interface names (1-15 characters), comma separated",
-					    optarg);
-			break;
-		case OPT_XDP:
-			/* a bare --xdp is native */
-			if (set_enum(cfg, &xdp_opt, optarg ? optarg : "native", err, errlen))
-				return -EINVAL;
-			break;
-		case OPT_SYN_TIMEOUT:
-			if (parse_seconds("--syn-timeout", optarg, 600, &cfg->syn_timeout, err,
-					  errlen))
-				return -EINVAL;
-			break;
-		case OPT_TC_ATTACH:
-			if (set_enum(cfg, &tc_attach_opt, optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case OPT_RINGBUF: {
-			unsigned long v;
-
-			if (tt_parse_uint(optarg, 4, 1048576, &v) || (v & (v - 1)))
-				return fail(err, errlen,
-					    "invalid --ringbuf '%s': expected a power of two from 4 to 1048576 (KiB)",
-					    optarg);
-			cfg->ringbuf_kib = v;
-			break;
-		}
-		case 'v':
-			cfg->verbose++;
-			break;
-		case 'h':
-			tt_usage(stdout, prog);
-			return 1;
-		case 'V':
-			printf("tcptrack %s\n", TT_VERSION);
-			return 1;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt && optopt != '?')
-				return fail(err, errlen, "unknown option '-%c'", optopt);
-			if (optind > 0 && optind <= argc && argv[optind - 1][1] == '-' &&
-			    strchr(argv[optind - 1], '='))
-				return fail(err, errlen, "option '%s' takes no value or is unknown",
-					    argv[optind - 1]);
-			if (optind > 0 && optind <= argc) {
-				/* getopt reports a missing argument of a long option as '?' too */
-				for (const struct option *o = long_opts; o->name; o++)
-					if (!strcmp(argv[optind - 1] + 2, o->name) &&
-					    o->has_arg == required_argument)
-						return fail(err, errlen, "option '%s' needs a value",
-							    argv[optind - 1]);
-				return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			}
-			return fail(err, errlen, "unknown option");
-		}
+		ret = apply(&p, c, optarg);
+		if (ret)
+			return ret;
 	}
-	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (v4 && v6)
-		return fail(err, errlen, "options -4 and -6 exclude each other");
-	if (cfg->xdp && !cfg->nifaces)
-		return fail(err, errlen, "--xdp needs --iface");
-	if (!cfg->syn_timeout)
-		cfg->syn_timeout = TT_DEFAULT_SYN_TIMEOUT;
-	cfg->family = v4 ? AF_INET : v6 ? AF_INET6 : 0;
-	if (failed)
-		cfg->types = cfg->types ? cfg->types & TT_FAILED_TYPES : TT_FAILED_TYPES;
-	if (failed && !cfg->types)
-		return fail(err, errlen, "--failed and --type select no event type together");
-	return 0;
+	return finish(&p);
 }
