@@ -68,6 +68,26 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /*
+ * A lost CLOSE would leave its connection active for good: after a loss,
+ * the sockets are dumped again (at most every TT_RESYNC_NS, and before the
+ * @last footer) and what is gone is forgotten.
+ */
+static void resync_after_loss(struct app *a, uint64_t lost, bool last, uint64_t now_ns)
+{
+	long n;
+
+	if (lost <= a->lost_resynced || (!last && now_ns - a->resync_ns < TT_RESYNC_NS))
+		return;
+	n = tt_resync_active(&a->cls, a->cfg.netns);
+	if (n < 0)
+		tt_err("re-reading active connections after lost events: %s", strerror((int)-n));
+	else
+		tt_info("%ld active connections had lost their CLOSE", n);
+	a->lost_resynced = lost;
+	a->resync_ns = now_ns;
+}
+
+/*
  * @base: the kernel's counters when the period began (NULL: at start).  With
  * count_only the kernel counts the connections that open and close in order
  * (kern/tcptrack.bpf.c); they are added to the classifier's rows here.
@@ -78,29 +98,13 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	uint64_t cnt[TT_CNT_MAX] = { 0 }, zero[TT_CNT_MAX] = { 0 };
 	struct tt_summary s = { .ts_ns = now_ns };
 	struct tt_counts m = *n;
-	bool last = !base;
 	int64_t active;
 
-	if (!base)
-		base = zero;
 	tt_bpf_counters(&a->bpf, cnt);
 	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
-	/*
-	 * A lost CLOSE would leave its connection active for good: after a
-	 * loss, the sockets are dumped again (at most every TT_RESYNC_NS, and
-	 * before the last footer) and what is gone is forgotten.
-	 */
-	if (s.lost > a->lost_resynced && (last || now_ns - a->resync_ns >= TT_RESYNC_NS)) {
-		long n = tt_resync_active(&a->cls, a->cfg.netns);
-
-		if (n < 0)
-			tt_err("re-reading active connections after lost events: %s",
-			       strerror((int)-n));
-		else
-			tt_info("%ld active connections had lost their CLOSE", n);
-		a->lost_resynced = s.lost;
-		a->resync_ns = now_ns;
-	}
+	resync_after_loss(a, s.lost, !base, now_ns);
+	if (!base)
+		base = zero;
 	m.n[TT_CONNECT] += cnt[TT_CNT_CONNECTED] - base[TT_CNT_CONNECTED];
 	m.n[TT_ACCEPT] += cnt[TT_CNT_ACCEPTED] - base[TT_CNT_ACCEPTED];
 	tt_cls_summary(&m, (now_ns - since_ns) / 1e9, &s);
@@ -111,8 +115,7 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	/* the next period starts from what this one counted */
 	if (base != zero)
 		memcpy(base, cnt, sizeof(cnt));
-	s.untracked = cnt[TT_CNT_SOCK_FULL] +
-		      a->cls.untracked_flows;
+	s.untracked = cnt[TT_CNT_SOCK_FULL] + a->cls.untracked_flows;
 	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
 	s.evicted = -1;
 	if (a->wire.skel) {
@@ -185,6 +188,66 @@ static int run(struct app *a, struct ring_buffer *rb)
 	return TT_EXIT_OK;
 }
 
+/* The wire view's interfaces and addresses, for the joiner and the IFACE column. */
+static void join_views(struct app *a)
+{
+	struct tt_prefix prefixes[TT_MAX_PREFIXES];
+	int n = tt_wire_prefixes(&a->wire, prefixes, TT_MAX_PREFIXES);
+
+	tt_cls_enable_wire(&a->cls, a->cfg.syn_timeout, prefixes, n);
+	for (int i = 0; i < a->wire.n; i++)
+		tt_out_add_ifname(&a->out, a->wire.ifaces[i].ifindex, a->wire.ifaces[i].name);
+}
+
+/* Attaches both views and opens their ring buffer: 0, or -1 once said on stderr. */
+static int start(struct app *a, struct ring_buffer **rb)
+{
+	char err[512] = "";
+
+	if (install_signals()) {
+		tt_err("installing signal handlers: %s", strerror(errno));
+		return -1;
+	}
+	if (tt_bpf_start(&a->bpf, &a->cfg, err, sizeof(err)) ||
+	    tt_wire_start(&a->wire, &a->cfg, tt_bpf_events_fd(&a->bpf),
+			  tt_bpf_counters_fd(&a->bpf), err, sizeof(err))) {
+		tt_err("%s", err);
+		return -1;
+	}
+	if (a->wire.n)
+		join_views(a);
+	*rb = ring_buffer__new(tt_bpf_events_fd(&a->bpf), on_event, a, NULL);
+	if (!*rb) {
+		tt_err("creating the ring buffer reader: %s", strerror(errno));
+		return -1;
+	}
+	/* after attaching, so that nothing opened in between is missed */
+	if (tt_seed_all(&a->cls, a->cfg.netns))
+		tt_err("seeding active connections: %s (counting only new ones)",
+		       strerror(errno));
+	return 0;
+}
+
+/* The header, the banner, the events until the end, the last footer: the exit status. */
+static int trace(struct app *a, struct ring_buffer *rb)
+{
+	int status;
+
+	a->start_ns = mono_ns();
+	if (!a->cfg.summary_only && tt_out_header(&a->out))
+		a->out_err = 1;
+	tt_out_flush(&a->out);
+	fprintf(stderr, "Tracing TCP connections (socket view, accept hook %s%s%s%s)%s. Ctrl-C to end.\n",
+		a->bpf.accept_hook, a->wire.n ? "; wire view on " : "",
+		a->wire.n ? (a->cfg.xdp ? "xdp+" : "") : "", a->wire.n ? a->wire.tc_path : "",
+		a->cfg.netns ? " in one network namespace" : "");
+
+	status = a->out_err ? TT_EXIT_OK : run(a, rb);
+	if (!a->out_err && print_summary(a, &a->cls.total, NULL, a->start_ns, mono_ns()) == 0)
+		tt_out_flush(&a->out);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = { 0 };
@@ -218,56 +281,8 @@ int main(int argc, char **argv)
 		tt_err("out of memory");
 		return TT_EXIT_RUNTIME;
 	}
-	if (install_signals()) {
-		tt_err("installing signal handlers: %s", strerror(errno));
-		status = TT_EXIT_RUNTIME;
-		goto out;
-	}
-	if (tt_bpf_start(&a.bpf, &a.cfg, err, sizeof(err))) {
-		tt_err("%s", err);
-		status = TT_EXIT_RUNTIME;
-		goto out;
-	}
-	if (tt_wire_start(&a.wire, &a.cfg, tt_bpf_events_fd(&a.bpf), tt_bpf_counters_fd(&a.bpf),
-			  err, sizeof(err))) {
-		tt_err("%s", err);
-		status = TT_EXIT_RUNTIME;
-		goto out;
-	}
-	if (a.wire.n) {
-		struct tt_prefix prefixes[TT_MAX_PREFIXES];
-		int n = tt_wire_prefixes(&a.wire, prefixes, TT_MAX_PREFIXES);
+	status = start(&a, &rb) ? TT_EXIT_RUNTIME : trace(&a, rb);
 
-		tt_cls_enable_wire(&a.cls, a.cfg.syn_timeout, prefixes, n);
-		for (int i = 0; i < a.wire.n; i++)
-			tt_out_add_ifname(&a.out, a.wire.ifaces[i].ifindex, a.wire.ifaces[i].name);
-	}
-	rb = ring_buffer__new(tt_bpf_events_fd(&a.bpf), on_event, &a, NULL);
-	if (!rb) {
-		tt_err("creating the ring buffer reader: %s", strerror(errno));
-		status = TT_EXIT_RUNTIME;
-		goto out;
-	}
-	/* after attaching, so that nothing opened in between is missed */
-	if (tt_seed_all(&a.cls, a.cfg.netns))
-		tt_err("seeding active connections: %s (counting only new ones)",
-		       strerror(errno));
-
-	a.start_ns = mono_ns();
-	if (!a.cfg.summary_only && tt_out_header(&a.out))
-		a.out_err = 1;
-	tt_out_flush(&a.out);
-	fprintf(stderr, "Tracing TCP connections (socket view, accept hook %s%s%s%s)%s. Ctrl-C to end.\n",
-		a.bpf.accept_hook, a.wire.n ? "; wire view on " : "",
-		a.wire.n ? (a.cfg.xdp ? "xdp+" : "") : "", a.wire.n ? a.wire.tc_path : "",
-		a.cfg.netns ? " in one network namespace" : "");
-
-	status = a.out_err ? TT_EXIT_OK : run(&a, rb);
-	if (!a.out_err) {
-		if (print_summary(&a, &a.cls.total, NULL, a.start_ns, mono_ns()) == 0)
-			tt_out_flush(&a.out);
-	}
-out:
 	ring_buffer__free(rb);
 	tt_wire_stop(&a.wire);
 	tt_bpf_stop(&a.bpf);
