@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "loader.h"
+#include "skel_common.h"
 #include "tcptrack.skel.h"
 
 #ifndef CAP_PERFMON
@@ -140,21 +141,13 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 		return tt_errf(err, len, -errno, "open BPF object: %s", strerror(errno));
 	b->skel = s;
 
+	TT_SKEL_SET_COMMON(s, cfg);
 	s->rodata->targ_netns = cfg->netns;
-	s->rodata->targ_family = cfg->family;
-	s->rodata->targ_nports = cfg->nports;
-	for (int i = 0; i < cfg->nports; i++)
-		s->rodata->targ_ports[i] = cfg->ports[i];
 	s->rodata->wire_join = cfg->nifaces > 0;
 	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
 	/* the summary needs no rows when no row is filtered by process */
 	s->rodata->count_only = cfg->summary_only && !cfg->npids && !cfg->comm[0] &&
 				!cfg->nifaces;
-	if (cfg->ringbuf_kib) {
-		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
-		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
-			s->rodata->wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
-	}
 
 	bpf_program__set_autoload(s->progs.tt_retransmit, cfg->nifaces > 0);
 	bpf_program__set_autoload(s->progs.tt_accept_fexit, v == TT_HOOK_FEXIT);

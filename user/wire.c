@@ -26,6 +26,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include "wire.h"
+#include "skel_common.h"
 #include "wire.skel.h"
 
 /* Debian 12's uapi headers predate tcx (Linux 6.6). */
@@ -339,17 +340,9 @@ int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd,
 	if (!s)
 		return tt_errf(err, len, -errno, "open wire BPF object: %s", strerror(errno));
 	w->skel = s;
-	s->rodata->targ_family = cfg->family;
-	s->rodata->targ_nports = cfg->nports;
-	for (int i = 0; i < cfg->nports; i++)
-		s->rodata->targ_ports[i] = cfg->ports[i];
+	/* the ring's size as the socket view's, whose map it reuses */
+	TT_SKEL_SET_COMMON(s, cfg);
 	bpf_program__set_autoload(s->progs.tt_xdp_ingress, cfg->xdp != TT_XDP_OFF);
-	if (cfg->ringbuf_kib) {
-		/* must match the socket view's map, whose fd it reuses */
-		bpf_map__set_max_entries(s->maps.events, cfg->ringbuf_kib * 1024);
-		if (cfg->ringbuf_kib * 1024 / 4 < TT_WAKEUP_BYTES)
-			s->rodata->wakeup_bytes = cfg->ringbuf_kib * 1024 / 4;
-	}
 	/* one ring buffer and one set of counters for both views */
 	if (bpf_map__reuse_fd(s->maps.events, events_fd) ||
 	    bpf_map__reuse_fd(s->maps.counters, counters_fd)) {
