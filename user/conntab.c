@@ -2,9 +2,9 @@
 /*
  * Open-addressing hash set (or map) keyed by struct tt_key (zero padded,
  * compared bytewise), with linear probing.  Deletion shifts the entries after
- * the hole back instead of leaving tombstones: under a connection storm the
- * joiner deletes as often as it inserts, and tombstones forced a full rehash
- * (a fresh allocation and its page faults) every few thousand connections.
+ * the hole back instead of leaving tombstones: the joiner deletes as often as
+ * it inserts, and tombstones would fill the table and force full rehashes (a
+ * fresh allocation and its page faults).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct tt_key) % 4 == 0, "tt_key is hashed in 32/64-bit wo
 
 /*
  * Word at a time, each word multiplied in and folded (the mixing step of
- * splitmix64): byte-wise FNV was the reader's top cost in a connection storm.
+ * splitmix64): every lookup hashes its key, so not a byte at a time as FNV.
  */
 static uint64_t key_hash(const struct tt_key *k)
 {
@@ -74,9 +74,14 @@ static size_t probe_h(const struct tt_conntab *t, const struct tt_key *k, uint32
 	}
 }
 
-static size_t probe(const struct tt_conntab *t, const struct tt_key *k, bool *found)
+/* Whether @k is in @t, and then its slot in *@i. */
+static bool find(const struct tt_conntab *t, const struct tt_key *k, size_t *i)
 {
-	return probe_h(t, k, tag(key_hash(k)), found);
+	bool found = false;
+
+	if (t->cap)
+		*i = probe_h(t, k, tag(key_hash(k)), &found);
+	return found;
 }
 
 static int rehash(struct tt_conntab *t, size_t cap)
@@ -156,13 +161,9 @@ void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k)
 
 void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k)
 {
-	bool found = false;
 	size_t i;
 
-	if (!t->cap)
-		return NULL;
-	i = probe(t, k, &found);
-	return found ? t->vals + i * t->vsize : NULL;
+	return find(t, k, &i) ? t->vals + i * t->vsize : NULL;
 }
 
 void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k)
@@ -175,22 +176,16 @@ void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key 
 
 bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k)
 {
-	bool found = false;
+	size_t i;
 
-	if (t->cap)
-		probe(t, k, &found);
-	return found;
+	return find(t, k, &i);
 }
 
 bool tt_conntab_del(struct tt_conntab *t, const struct tt_key *k)
 {
-	bool found = false;
 	size_t i;
 
-	if (!t->cap)
-		return false;
-	i = probe(t, k, &found);
-	if (!found)
+	if (!find(t, k, &i))
 		return false;
 	/* Move back every entry after the hole that may sit there. */
 	for (size_t mask = t->cap - 1, j = (i + 1) & mask; t->state[j] != SLOT_EMPTY;

@@ -43,10 +43,9 @@ bool tt_conntab_has(const struct tt_conntab *t, const struct tt_key *k);
 void *tt_conntab_get(const struct tt_conntab *t, const struct tt_key *k);
 /* The value of @k, added zero-filled if new; NULL if out of memory. */
 void *tt_conntab_put(struct tt_conntab *t, const struct tt_key *k);
-/* Iteration: slots 0..cap-1; NULL for free slots.  Deleting during it is allowed. */
 /*
- * Walks the slots by index.  A delete during the walk moves later entries
- * back: one of them may be skipped, or seen twice, in that walk.
+ * Iteration: slots 0..cap-1, NULL for free ones.  Deleting during the walk is
+ * allowed, but moves later entries back: one may be skipped, or seen twice.
  */
 void *tt_conntab_slot(const struct tt_conntab *t, size_t i, const struct tt_key **k);
 void tt_conntab_free(struct tt_conntab *t);
