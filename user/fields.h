@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The row model the renderers share (output.c): which fields a row has,
- * where each shows (table, wide table, JSON) and the function giving its value.
+ * The row model behind output.c's renderers, and only theirs: which fields a
+ * row has, where each shows (table, wide table, JSON), the function giving
+ * its value.
  */
 #ifndef TT_FIELDS_H
 #define TT_FIELDS_H

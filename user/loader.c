@@ -40,7 +40,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-
 static bool have_cap(const struct __user_cap_data_struct d[2], int cap)
 {
 	return d[cap / 32].effective & (1u << (cap % 32));

@@ -179,7 +179,7 @@ struct enum_opt {
 };
 
 _Static_assert(sizeof(enum tt_format) == sizeof(int) && sizeof(enum tt_hook_pref) == sizeof(int) &&
-		       sizeof(enum tt_xdp_pref) == sizeof(int) && sizeof(enum tt_tc_pref) == sizeof(int),
+	       sizeof(enum tt_xdp_pref) == sizeof(int) && sizeof(enum tt_tc_pref) == sizeof(int),
 	       "enum-valued options are stored as an int");
 
 static const struct enum_opt output_opt = { "--output", format_vals,

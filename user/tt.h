@@ -38,7 +38,9 @@ enum tt_type {
 
 enum tt_format { TT_FMT_TABLE, TT_FMT_WIDE, TT_FMT_JSON };
 
-enum tt_hook_pref { TT_HOOK_AUTO, TT_HOOK_FEXIT, TT_HOOK_KPROBE, TT_HOOK_SYSCALL, TT_HOOK_LISTENER };
+enum tt_hook_pref {
+	TT_HOOK_AUTO, TT_HOOK_FEXIT, TT_HOOK_KPROBE, TT_HOOK_SYSCALL, TT_HOOK_LISTENER,
+};
 enum tt_tc_pref { TT_TC_AUTO, TT_TC_TCX, TT_TC_NETLINK };
 enum tt_xdp_pref { TT_XDP_OFF, TT_XDP_NATIVE, TT_XDP_SKB };
 

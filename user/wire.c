@@ -39,7 +39,6 @@
 #define TT_TC_HANDLE	0x7cc7
 #define TT_TC_PRIO	0xc7c7
 
-
 int tt_wire_resolve(struct tt_wire *w, const struct tt_config *cfg, char *err, size_t len)
 {
 	struct nl_sock *sk;
