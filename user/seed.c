@@ -30,10 +30,19 @@
 		     (1 << IDIAG_SS_FIN_WAIT2) | (1 << IDIAG_SS_CLOSE_WAIT) |   \
 		     (1 << IDIAG_SS_LAST_ACK) | (1 << IDIAG_SS_CLOSING))
 
+/* Namespaces already dumped, by inode: many processes share one. */
+struct ns_set {
+	uint32_t *ino;
+	size_t n, cap;
+};
+
 struct seed_ctx {
 	const struct tt_classifier *cls;
 	struct tt_conntab *into;
-	uint32_t netns;
+	uint32_t only_netns;	/* 0: every namespace */
+	uint32_t netns;		/* the one being dumped */
+	struct ns_set seen;
+	int nns;		/* namespaces dumped */
 	unsigned long added;
 	int err;
 	int failed;		/* namespaces whose dump failed */
@@ -106,11 +115,6 @@ out:
 	return ret;
 }
 
-struct ns_set {
-	uint32_t *ino;
-	size_t n, cap;
-};
-
 static bool ns_seen(struct ns_set *s, uint32_t ino)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -129,15 +133,14 @@ static bool ns_seen(struct ns_set *s, uint32_t ino)
 	return false;
 }
 
-static void seed_path(const char *path, struct ns_set *seen, struct seed_ctx *ctx,
-		      uint32_t only, int *nns)
+static void seed_path(const char *path, struct seed_ctx *ctx)
 {
 	struct stat st;
 	int fd;
 
-	if (stat(path, &st) || ns_seen(seen, st.st_ino))
+	if (stat(path, &st) || ns_seen(&ctx->seen, st.st_ino))
 		return;
-	if (only && st.st_ino != only)
+	if (ctx->only_netns && st.st_ino != ctx->only_netns)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -149,74 +152,68 @@ static void seed_path(const char *path, struct ns_set *seen, struct seed_ctx *ct
 				(unsigned long)st.st_ino);
 			ctx->failed++;
 		}
-		(*nns)++;
+		ctx->nns++;
 	} else {
 		ctx->failed++;	/* its connections cannot be told gone */
 	}
 	close(fd);
 }
 
-/* Dumps the established connections of every namespace (or one) into @ctx->into. */
-static int dump_all(struct seed_ctx *ctx, uint32_t only_netns, int *nns)
+/* The namespaces named in @dir: /proc/PID/ns/net (@proc) or /var/run/netns/NAME. */
+static void seed_dir(const char *dir, bool proc, struct seed_ctx *ctx)
 {
-	struct ns_set seen = { 0 };
 	char path[300];
 	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (proc ? d->d_name[0] < '1' || d->d_name[0] > '9' : d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), proc ? "/proc/%s/ns/net" : "/var/run/netns/%s",
+			 d->d_name);
+		seed_path(path, ctx);
+	}
+	closedir(dp);
+}
+
+/* Dumps the established connections of every namespace (or one) into @ctx->into. */
+static int dump_all(struct seed_ctx *ctx)
+{
 	int self, ret = 0;
-	DIR *dir;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
-
-	dir = opendir("/proc");
-	if (dir) {
-		while ((d = readdir(dir))) {
-			if (d->d_name[0] < '1' || d->d_name[0] > '9')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
-			seed_path(path, &seen, ctx, only_netns, nns);
-		}
-		closedir(dir);
-	}
-	dir = opendir("/var/run/netns");
-	if (dir) {
-		while ((d = readdir(dir))) {
-			if (d->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
-			seed_path(path, &seen, ctx, only_netns, nns);
-		}
-		closedir(dir);
-	}
+	seed_dir("/proc", true, ctx);
+	seed_dir("/var/run/netns", false, ctx);
 	if (setns(self, CLONE_NEWNET))
 		ret = -errno;	/* cannot happen as root; never trace from a foreign netns */
 	close(self);
-	free(seen.ino);
+	free(ctx->seen.ino);
+	ctx->seen = (struct ns_set){ 0 };
 	return ret;
 }
 
 int tt_seed_all(struct tt_classifier *cls, uint32_t only_netns)
 {
-	struct seed_ctx ctx = { .cls = cls, .into = &cls->active };
-	int nns = 0, ret;
+	struct seed_ctx ctx = { .cls = cls, .into = &cls->active, .only_netns = only_netns };
+	int ret = dump_all(&ctx);
 
-	ret = dump_all(&ctx, only_netns, &nns);
 	tt_info("seeded %lu established connections from %d network namespaces", ctx.added,
-		nns);
+		ctx.nns);
 	return ret;
 }
 
 long tt_resync_active(struct tt_classifier *cls, uint32_t only_netns)
 {
 	struct tt_conntab live = { 0 };
-	struct seed_ctx ctx = { .cls = cls, .into = &live };
-	int nns = 0;
-	long ret;
+	struct seed_ctx ctx = { .cls = cls, .into = &live, .only_netns = only_netns };
+	long ret = dump_all(&ctx);
 
-	ret = dump_all(&ctx, only_netns, &nns);
 	/* a namespace missing from the dump would look as if it had closed everything */
-	if (!ret && (ctx.failed || !nns))
+	if (!ret && (ctx.failed || !ctx.nns))
 		ret = -EIO;
 	if (!ret)
 		ret = tt_cls_prune_active(cls, &live);
