@@ -185,7 +185,8 @@ struct tt_flow {
 	__u8 syn_dir;
 	__u8 state;		/* TT_WS_* */
 	__u8 fins;		/* TT_BY_* bits of the FINs seen */
-	__u8 pad[2];
+	__u8 first_fin;		/* TT_BY_* of the side that closed first */
+	__u8 pad;
 };
 
 enum tt_wire_state { TT_WS_SYN = 1, TT_WS_SYNACK, TT_WS_EST };

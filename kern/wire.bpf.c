@@ -262,7 +262,7 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 				   bool sender_lo, __u8 dir)
 {
 	struct tt_flow *f = bpf_map_lookup_elem(&flows, k);
-	__u8 by, first;
+	__u8 by;
 
 	if (!f || f->state < TT_WS_SYNACK)
 		return;
@@ -284,12 +284,11 @@ static __always_inline void on_fin(const struct pkt *p, const struct tt_flow_key
 	if (f->fins & by)
 		return;		/* a retransmitted FIN */
 	if (!f->fins)
-		f->pad[0] = by;	/* who closed first */
+		f->first_fin = by;
 	f->fins |= by;
 	if (f->fins != (TT_BY_INITIATOR | TT_BY_RESPONDER))
 		return;
-	first = f->pad[0];
-	finish(k, f, TT_WFACT_CLOSE, first, dir, bpf_ktime_get_ns());
+	finish(k, f, TT_WFACT_CLOSE, f->first_fin, dir, bpf_ktime_get_ns());
 }
 
 static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __u8 dir)
