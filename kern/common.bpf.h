@@ -7,6 +7,10 @@
 #ifndef TT_COMMON_BPF_H
 #define TT_COMMON_BPF_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "tcptrack.h"
+
 /* one load now, not one the compiler may repeat or merge with another */
 #define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 

@@ -6,6 +6,11 @@
 #ifndef TT_PARSE_H
 #define TT_PARSE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "net.h"
+
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 #define ETH_P_8021Q	0x8100

@@ -9,14 +9,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "tcptrack.h"
-
-#define AF_INET		2
-#define AF_INET6	10
-#define IPPROTO_TCP	6
-#define ENETUNREACH	101
-#define EHOSTUNREACH	113
-
 #include "common.bpf.h"
+#include "net.h"
 
 /* Written by user space before load; the kernel-side filters. */
 const volatile __u32 targ_netns = 0;

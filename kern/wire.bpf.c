@@ -9,15 +9,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "tcptrack.h"
-
-#define AF_INET		2
-#define AF_INET6	10
-#define IPPROTO_TCP	6
-#define TC_ACT_UNSPEC	(-1)	/* also TCX_NEXT: continue with the next program */
-
+#include "common.bpf.h"
+#include "net.h"
 #include "parse.h"
 
-#include "common.bpf.h"
+#define TC_ACT_UNSPEC	(-1)	/* also TCX_NEXT: continue with the next program */
 
 /*
  * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
