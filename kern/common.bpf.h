@@ -56,6 +56,16 @@ static __always_inline bool port_wanted(__u16 sport, __u16 dport)
 	return false;
 }
 
+/* A record on the ring buffer, or NULL when it is full: the loss is counted. */
+static __always_inline void *reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		count(TT_CNT_RB_FULL);
+	return e;
+}
+
 /*
  * Wake the reader only when the queue crosses wakeup_bytes: under a
  * connection storm a wake-up per fact costs the traced workload more than the

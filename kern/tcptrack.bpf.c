@@ -216,15 +216,6 @@ static __always_inline void set_owner(struct tt_sock *ts)
 	ts->flags |= TT_F_OWNER_KNOWN;
 }
 
-static __always_inline struct tt_event *ev_reserve(void)
-{
-	struct tt_event *e = bpf_ringbuf_reserve(&events, sizeof(struct tt_event), 0);
-
-	if (!e)
-		count(TT_CNT_RB_FULL);
-	return e;
-}
-
 /*
  * The fact, and what the socket map knows of its owner; then submit.  @now:
  * the caller's clock reading, shared with the times it stores (a clock read
@@ -263,7 +254,7 @@ static __always_inline bool emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 
 				     const struct tt_sock *ts, __u8 hook, __u8 close_how,
 				     __u64 now)
 {
-	struct tt_event *e = ev_reserve();
+	struct tt_event *e = reserve(sizeof(*e));
 
 	if (!e)
 		return false;
@@ -360,7 +351,7 @@ static __always_inline bool opened_take(const struct tcp_sock *tp, __u64 now)
 static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate,
 				 const struct tt_sock *ts, __u8 hook)
 {
-	struct tt_event *e = ev_reserve();
+	struct tt_event *e = reserve(sizeof(*e));
 
 	if (!e)
 		return;
@@ -744,7 +735,7 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 				count_open(ts, TT_CNT_ACCEPTED);
 			return;
 		}
-		e = ev_reserve();
+		e = reserve(sizeof(*e));
 		if (!e)
 			return;
 		tuple_from_sock(e, ts);
@@ -882,11 +873,9 @@ static __always_inline void emit_connect_err(const struct sock *sk, const struct
 
 	if (!sk)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RB_FULL);
+	e = reserve(sizeof(*e));
+	if (!e)
 		return;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	read_tuple(e, sk);
 	/* The socket has no peer yet: the destination is what connect() asked for. */

@@ -99,13 +99,10 @@ static __always_inline bool make_key(const struct pkt *p, __u32 ifindex, struct 
 static __always_inline void emit(const struct tt_flow_key *k, const struct tt_flow *f,
 				 __u8 fact, __u8 by, __u8 dir, __u64 now)
 {
-	struct tt_wire_event *e;
+	struct tt_wire_event *e = reserve(sizeof(*e));
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TT_CNT_RB_FULL);
+	if (!e)
 		return;
-	}
 	e->ts_ns = now;
 	e->syn_ns = f->syn_ns;
 	e->synack_ns = f->synack_ns;
