@@ -100,76 +100,74 @@ static __always_inline bool is_v4mapped(const __u8 *a)
 	       a[10] == 0xff && a[11] == 0xff;
 }
 
+/*
+ * How a program can read a socket.  SK_LOAD: it holds a typed pointer (a
+ * tp_btf argument, bpf_skc_to_tcp_sock()'s result), and a field is one load.
+ * SK_PROBE: it holds only an address (a kretprobe's or fexit's return value,
+ * a pointer walked to from a file descriptor), and a field is a
+ * bpf_probe_read_kernel() call, far dearer; those programs run once per
+ * connection at most, set_state ten times.
+ */
+enum sk_read { SK_LOAD, SK_PROBE };
+
+#define SK_READ(how, p, field)	((how) == SK_LOAD ? (p)->field : BPF_CORE_READ(p, field))
+
+/* a member of the socket's sock_common, by its whole path: one CO-RE access each */
+#define SKC(member)	inet_conn.icsk_inet.sk.__sk_common.member
 
 /*
- * Two ways to read a socket.  The tp_btf programs get a typed pointer and load
- * its fields directly: each load is one instruction.  The syscall tracepoint,
- * kretprobe and fexit-on-return programs only have an address, and every
- * BPF_CORE_READ there is a bpf_probe_read_kernel() call, about 20 times
- * dearer; they run once per connection at most, set_state ten times.
+ * The one reader of a socket's tuple.  IPv4 addresses fill the first word of
+ * @saddr and @daddr; loads of an IPv6 address go word by word, as the
+ * verifier checks each against the u32 array.  @netns may be NULL.
  */
-static __always_inline void read_tuple(struct tt_event *e, const struct sock *sk)
+static __always_inline void sk_tuple(const struct tcp_sock *tp, enum sk_read how, __u16 *family,
+				     __u16 *sport, __u16 *dport, __u32 *netns, __u32 *saddr,
+				     __u32 *daddr)
 {
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 fam = SK_READ(how, tp, SKC(skc_family));
+
+	*family = fam;
 	/*
 	 * Not skc_num: tcp_set_state() releases the port (inet_put_port zeroes
 	 * inet_num) before the CLOSE tracepoint fires; inet_sport survives.
 	 */
-	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (e->family == AF_INET) {
-		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	*sport = bpf_ntohs(SK_READ(how, tp, inet_conn.icsk_inet.inet_sport));
+	*dport = bpf_ntohs(SK_READ(how, tp, SKC(skc_dport)));
+	if (netns)
+		*netns = how == SK_LOAD ? tp->SKC(skc_net).net->ns.inum
+					: BPF_CORE_READ(tp, SKC(skc_net).net, ns.inum);
+	if (how == SK_PROBE) {
+		if (fam == AF_INET) {
+			bpf_core_read(saddr, 4, &tp->SKC(skc_rcv_saddr));
+			bpf_core_read(daddr, 4, &tp->SKC(skc_daddr));
+		} else {
+			bpf_core_read(saddr, 16, &tp->SKC(skc_v6_rcv_saddr));
+			bpf_core_read(daddr, 16, &tp->SKC(skc_v6_daddr));
+		}
+	} else if (fam == AF_INET) {
+		saddr[0] = tp->SKC(skc_rcv_saddr);
+		daddr[0] = tp->SKC(skc_daddr);
 	} else {
-		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		for (int i = 0; i < 4; i++) {
+			saddr[i] = tp->SKC(skc_v6_rcv_saddr).in6_u.u6_addr32[i];
+			daddr[i] = tp->SKC(skc_v6_daddr).in6_u.u6_addr32[i];
+		}
 	}
 }
 
-static __always_inline void read_stats(struct tt_event *e, const struct sock *sk)
+/* sk_tuple() into a tt_event or a tt_sock (the same field names) */
+#define SK_TUPLE(d, tp, how)								\
+	sk_tuple((tp), (how), &(d)->family, &(d)->sport, &(d)->dport, &(d)->netns,	\
+		 (__u32 *)(d)->saddr, (__u32 *)(d)->daddr)
+
+static __always_inline void sk_stats(struct tt_event *e, const struct tcp_sock *tp,
+				     enum sk_read how)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-
-	e->err = BPF_CORE_READ(sk, sk_err);
-	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	e->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-}
-
-/*
- * The same as read_tuple(), by direct loads (tp_btf only), into a tt_event or
- * a tt_sock.  IPv6 addresses go word by word: the verifier checks each load
- * against the u32 array.
- */
-#define LOAD_TUPLE(d, tp)							\
-	do {									\
-		const struct sock_common *c_ = &(tp)->inet_conn.icsk_inet.sk.__sk_common; \
-		__u32 *sa_ = (__u32 *)(d)->saddr, *da_ = (__u32 *)(d)->daddr;	\
-										\
-		(d)->family = c_->skc_family;					\
-		(d)->sport = bpf_ntohs((tp)->inet_conn.icsk_inet.inet_sport);	\
-		(d)->dport = bpf_ntohs(c_->skc_dport);				\
-		(d)->netns = c_->skc_net.net->ns.inum;				\
-		if ((d)->family == AF_INET) {					\
-			sa_[0] = c_->skc_rcv_saddr;				\
-			da_[0] = c_->skc_daddr;					\
-		} else {							\
-			for (int i_ = 0; i_ < 4; i_++) {			\
-				sa_[i_] = c_->skc_v6_rcv_saddr.in6_u.u6_addr32[i_]; \
-				da_[i_] = c_->skc_v6_daddr.in6_u.u6_addr32[i_];	\
-			}							\
-		}								\
-	} while (0)
-
-static __always_inline void load_stats(struct tt_event *e, const struct tcp_sock *tp)
-{
-	e->err = tp->inet_conn.icsk_inet.sk.sk_err;
-	e->srtt_us = tp->srtt_us >> 3;
-	e->total_retrans = tp->total_retrans;
-	e->bytes_acked = tp->bytes_acked;
-	e->bytes_received = tp->bytes_received;
+	e->err = SK_READ(how, tp, inet_conn.icsk_inet.sk.sk_err);
+	e->srtt_us = SK_READ(how, tp, srtt_us) >> 3;
+	e->total_retrans = SK_READ(how, tp, total_retrans);
+	e->bytes_acked = SK_READ(how, tp, bytes_acked);
+	e->bytes_received = SK_READ(how, tp, bytes_received);
 }
 
 /* The kernel-side filters: namespace, ports and address family. */
@@ -198,7 +196,7 @@ static __always_inline bool tcp_wanted(const struct tcp_sock *tp)
 
 	if (!targ_netns && !targ_nports && !targ_family)
 		return true;
-	LOAD_TUPLE(&t, tp);
+	SK_TUPLE(&t, tp, SK_LOAD);
 	return wanted(&t);
 }
 
@@ -249,22 +247,61 @@ static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldsta
 	submit(e, sizeof(*e));
 }
 
-/* From a tp_btf program: @tp from bpf_skc_to_tcp_sock().  True if it went out. */
-static __always_inline bool emit_btf(const struct tcp_sock *tp, __u8 fact, __u8 oldstate,
-				     const struct tt_sock *ts, __u8 hook, __u8 close_how,
-				     __u64 now)
+/* The kernel-side filters on a reserved record: one they reject is given back. */
+static __always_inline bool ev_keep(struct tt_event *e)
+{
+	if (wanted(e))
+		return true;
+	bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	return false;
+}
+
+/* The addresses the handshake left in a passive socket's entry (TT_F_TUPLE). */
+static __always_inline void tuple_from_sock(struct tt_event *e, const struct tt_sock *ts)
+{
+	e->family = ts->family;
+	e->sport = ts->sport;
+	e->dport = ts->dport;
+	e->netns = ts->netns;
+	__builtin_memcpy(e->saddr, ts->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, ts->daddr, sizeof(e->daddr));
+}
+
+/*
+ * A record for a fact, with its tuple and past the kernel-side filters, or
+ * NULL.  The tuple comes from @entry if it holds one (TT_F_TUPLE: the caller
+ * checked), else from the socket, read as @how says.
+ */
+static __always_inline struct tt_event *ev_start(const struct tcp_sock *tp, enum sk_read how,
+						 const struct tt_sock *entry)
 {
 	struct tt_event *e = reserve(sizeof(*e));
 
 	if (!e)
+		return NULL;
+	if (entry)
+		tuple_from_sock(e, entry);
+	else
+		SK_TUPLE(e, tp, how);
+	return ev_keep(e) ? e : NULL;
+}
+
+/*
+ * A fact about @tp's socket, read as @how says.  True if it went out.  @now:
+ * the caller's clock reading; an SK_PROBE caller passes 0, and the clock is
+ * read once the record is filled.
+ */
+static __always_inline bool emit_sock(const struct tcp_sock *tp, enum sk_read how, __u8 fact,
+				      __u8 oldstate, const struct tt_sock *ts, __u8 hook,
+				      __u8 close_how, __u64 now)
+{
+	struct tt_event *e = ev_start(tp, how, NULL);
+
+	if (!e)
 		return false;
-	LOAD_TUPLE(e, tp);
-	if (!wanted(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return false;
-	}
-	load_stats(e, tp);
-	ev_finish(e, fact, oldstate, ts, hook, close_how, now);
+	sk_stats(e, tp, how);
+	ev_finish(e, fact, oldstate, ts, hook, close_how,
+		  how == SK_PROBE ? bpf_ktime_get_ns() : now);
 	return true;
 }
 
@@ -289,25 +326,12 @@ struct tt_opened opened_slots[TT_OPENED_SLOTS] = {};
 static __always_inline __u32 opened_key(struct tt_opened *o, const struct tcp_sock *tp,
 					bool local_is_init)
 {
-	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
-	__u32 *l = local_is_init ? o->iaddr : o->raddr;
-	__u32 *r = local_is_init ? o->raddr : o->iaddr;
-	__u16 lport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
-	__u16 rport = bpf_ntohs(c->skc_dport);
 	__u32 h;
 
-	o->family = c->skc_family;
-	o->iport = local_is_init ? lport : rport;
-	o->rport = local_is_init ? rport : lport;
-	if (o->family == AF_INET) {
-		l[0] = c->skc_rcv_saddr;
-		r[0] = c->skc_daddr;
-	} else {
-		for (int i = 0; i < 4; i++) {
-			l[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-			r[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
-		}
-	}
+	if (local_is_init)
+		sk_tuple(tp, SK_LOAD, &o->family, &o->iport, &o->rport, NULL, o->iaddr, o->raddr);
+	else
+		sk_tuple(tp, SK_LOAD, &o->family, &o->rport, &o->iport, NULL, o->raddr, o->iaddr);
 	h = ((__u32)o->iport << 16 | o->rport) ^ o->family;
 	for (int i = 0; i < 4; i++)
 		h ^= o->iaddr[i] ^ (o->raddr[i] * 0x85ebca6bu);
@@ -347,23 +371,6 @@ static __always_inline bool opened_take(const struct tcp_sock *tp, __u64 now)
 	return true;
 }
 
-/* From a program that has only the socket's address. */
-static __always_inline void emit(const struct sock *sk, __u8 fact, __u8 oldstate,
-				 const struct tt_sock *ts, __u8 hook)
-{
-	struct tt_event *e = reserve(sizeof(*e));
-
-	if (!e)
-		return;
-	read_tuple(e, sk);
-	if (!wanted(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return;
-	}
-	read_stats(e, sk);
-	ev_finish(e, fact, oldstate, ts, hook, 0, bpf_ktime_get_ns());
-}
-
 /*
  * An orderly-looking CLOSE may be an abort whose RST leaves just after it, so
  * user space holds it for a moment.  Two cases say more:
@@ -397,7 +404,7 @@ static __always_inline __u8 close_how(const struct tcp_sock *tp, int oldstate)
 static __always_inline void passive_est(struct tt_sock *ts, const struct sock *sk,
 					const struct tcp_sock *tp, __u64 now)
 {
-	LOAD_TUPLE(ts, tp);
+	SK_TUPLE(ts, tp, SK_LOAD);
 	ts->est_ns = now;
 	ts->flags |= TT_F_ESTABLISHED | TT_F_TUPLE;
 	ts->hs_srtt_us = tp->srtt_us >> 3;
@@ -505,7 +512,8 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 					break;
 				}
 			}
-			sent = emit_btf(tp, TT_FACT_ACTIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
+			sent = emit_sock(tp, SK_LOAD, TT_FACT_ACTIVE_EST, oldstate, ts,
+					 TT_ACCEPT_NONE, 0, now);
 			if (sent && wire_join)
 				opened_note(tp, now);
 		} else if (oldstate == TCP_SYN_RECV) {
@@ -531,10 +539,11 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 			}
 			if (accept_by_listener) {
 				if (!count_only)
-					emit_btf(tp, TT_FACT_ACCEPTED, oldstate, ts,
-						 TT_ACCEPT_LISTENER, 0, now);
+					emit_sock(tp, SK_LOAD, TT_FACT_ACCEPTED, oldstate, ts,
+						  TT_ACCEPT_LISTENER, 0, now);
 			} else if (wire_join && !opened_take(tp, now)) {
-				emit_btf(tp, TT_FACT_PASSIVE_EST, oldstate, ts, TT_ACCEPT_NONE, 0, now);
+				emit_sock(tp, SK_LOAD, TT_FACT_PASSIVE_EST, oldstate, ts,
+					  TT_ACCEPT_NONE, 0, now);
 			}
 		}
 		break;
@@ -573,8 +582,8 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 				break;
 			}
 		}
-		emit_btf(tp, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE, close_how(tp, oldstate),
-			 bpf_ktime_get_ns());
+		emit_sock(tp, SK_LOAD, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE,
+			  close_how(tp, oldstate), bpf_ktime_get_ns());
 		if (ts)
 			sock_drop(key);
 		break;
@@ -682,7 +691,8 @@ int BPF_PROG(tt_send_reset, const struct sock *sk)
 	state = sk->__sk_common.skc_state;
 	if (state == TCP_LISTEN || state == TCP_SYN_SENT)
 		return 0;
-	emit_btf(tp, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE, 0, bpf_ktime_get_ns());
+	emit_sock(tp, SK_LOAD, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE, 0,
+		  bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -697,20 +707,9 @@ int BPF_PROG(tt_retransmit, const struct sock *sk)
 	tp = sk ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
 	if (!tp || sk->__sk_common.skc_state != TCP_SYN_SENT)
 		return 0;
-	emit_btf(tp, TT_FACT_SYN_RETRY, TCP_SYN_SENT, sock_get(sock_key(sk)),
-		 TT_ACCEPT_NONE, 0, bpf_ktime_get_ns());
+	emit_sock(tp, SK_LOAD, TT_FACT_SYN_RETRY, TCP_SYN_SENT, sock_get(sock_key(sk)),
+		  TT_ACCEPT_NONE, 0, bpf_ktime_get_ns());
 	return 0;
-}
-
-/* The addresses the handshake left in a passive socket's entry (TT_F_TUPLE). */
-static __always_inline void tuple_from_sock(struct tt_event *e, const struct tt_sock *ts)
-{
-	e->family = ts->family;
-	e->sport = ts->sport;
-	e->dport = ts->dport;
-	e->netns = ts->netns;
-	__builtin_memcpy(e->saddr, ts->saddr, sizeof(e->saddr));
-	__builtin_memcpy(e->daddr, ts->daddr, sizeof(e->daddr));
 }
 
 static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
@@ -735,14 +734,9 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 				count_open(ts, TT_CNT_ACCEPTED);
 			return;
 		}
-		e = reserve(sizeof(*e));
+		e = ev_start(NULL, SK_PROBE, ts);
 		if (!e)
 			return;
-		tuple_from_sock(e, ts);
-		if (!wanted(e)) {
-			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-			return;
-		}
 		/* nothing is sent or acknowledged yet; the RTT is the handshake's */
 		e->err = BPF_CORE_READ(sk, sk_err);
 		e->srtt_us = 0;
@@ -761,13 +755,14 @@ static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 		if (!ts) {
 			set_owner(&nts);
 			nts.flags |= TT_F_ACCEPTED;
-			emit(sk, TT_FACT_ACCEPTED, 0, &nts, hook);
+			emit_sock((const struct tcp_sock *)sk, SK_PROBE, TT_FACT_ACCEPTED, 0, &nts,
+				  hook, 0, 0);
 			return;
 		}
 	}
 	set_owner(ts);
 	ts->flags |= TT_F_ACCEPTED;
-	emit(sk, TT_FACT_ACCEPTED, 0, ts, hook);
+	emit_sock((const struct tcp_sock *)sk, SK_PROBE, TT_FACT_ACCEPTED, 0, ts, hook, 0, 0);
 }
 
 static __always_inline const struct sock *fd_to_sk(long fd)
@@ -877,15 +872,13 @@ static __always_inline void emit_connect_err(const struct sock *sk, const struct
 	if (!e)
 		return;
 	__builtin_memset(e, 0, sizeof(*e));
-	read_tuple(e, sk);
+	SK_TUPLE(e, (const struct tcp_sock *)sk, SK_PROBE);
 	/* The socket has no peer yet: the destination is what connect() asked for. */
 	e->family = c->family;
 	e->dport = c->dport;
 	__builtin_memcpy(e->daddr, c->daddr, 16);
-	if (!wanted(e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	if (!ev_keep(e))
 		return;
-	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->start_ns = c->start_ns;
 	e->fact = TT_FACT_CONNECT_ERR;
