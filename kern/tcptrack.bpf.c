@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrack.h"
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "net.h"
 
 /* Written by user space before load; the kernel-side filters. */
@@ -563,16 +564,12 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 		}
 		break;
 	case TCP_CLOSE:
-		/*
-		 * SYN_RECV -> CLOSE is a child that never became a connection:
-		 * the loser of two CPUs creating a child for the same final ACK
-		 * (seen on 6.1), or a Fast Open child reset before its ACK.
-		 */
-		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE || oldstate == TCP_SYN_RECV) {
-			if (oldstate == TCP_SYN_RECV)
-				sock_drop(key);
+		if (child_never_connected(oldstate)) {
+			sock_drop(key);
 			break;
 		}
+		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
+			break;
 		ts = sock_get(key);
 		/* the end of a counted connection; with an error it goes out too */
 		if (ts && (ts->flags & TT_F_COUNTED)) {
@@ -678,17 +675,13 @@ int BPF_PROG(tt_set_state_twin, const struct sock *sk, const int oldstate, const
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(tt_send_reset, const struct sock *sk)
 {
-	const struct tcp_sock *tp;
+	/* Only full sockets of a connection: not listeners, request or timewait socks. */
+	const struct tcp_sock *tp = tp_btf_tcp_sock(sk);
 	int state;
 
-	/* a reset answering a packet without a socket (6.10 and later mark it nullable) */
-	if (!sk)
-		return 0;
-	/* Only full sockets of a connection: not listeners, request or timewait socks. */
-	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return 0;
-	state = sk->__sk_common.skc_state;
+	state = tp->SKC(skc_state);
 	if (state == TCP_LISTEN || state == TCP_SYN_SENT)
 		return 0;
 	emit_sock(tp, SK_LOAD, TT_FACT_RST_SENT, state, NULL, TT_ACCEPT_NONE, 0,
@@ -704,8 +697,8 @@ int BPF_PROG(tt_retransmit, const struct sock *sk)
 
 	if (!wire_join)
 		return 0;
-	tp = sk ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
-	if (!tp || sk->__sk_common.skc_state != TCP_SYN_SENT)
+	tp = tp_btf_tcp_sock(sk);
+	if (!tp || tp->SKC(skc_state) != TCP_SYN_SENT)
 		return 0;
 	emit_sock(tp, SK_LOAD, TT_FACT_SYN_RETRY, TCP_SYN_SENT, sock_get(sock_key(sk)),
 		  TT_ACCEPT_NONE, 0, bpf_ktime_get_ns());
@@ -811,15 +804,7 @@ int BPF_KRETPROBE(tt_accept_kretprobe, struct sock *sk)
 SEC("fexit/inet_csk_accept")
 int tt_accept_fexit(__u64 *ctx)
 {
-	__u64 ret = 0;
-
-	/*
-	 * inet_csk_accept() lost two arguments in 6.10 (struct
-	 * proto_accept_arg); fetching the return value this way does not
-	 * depend on where it sits in ctx.
-	 */
-	bpf_get_func_ret(ctx, &ret);
-	on_accepted((const struct sock *)ret, TT_ACCEPT_FEXIT);
+	on_accepted(accept_fexit_ret(ctx), TT_ACCEPT_FEXIT);
 	return 0;
 }
 
