@@ -13,6 +13,9 @@
 #include "compat.bpf.h"
 #include "net.h"
 
+/* a tcp_sock's member of its sock_common, by its whole path: one CO-RE access each */
+#define SKC(member)	inet_conn.icsk_inet.sk.__sk_common.member
+
 /* Written by user space before load; the kernel-side filters. */
 const volatile __u32 targ_netns = 0;
 /* The wire view is on: report the facts the joiner pairs with wire facts. */
@@ -95,6 +98,17 @@ struct {
 	__type(value, struct tt_sock);
 } listeners SEC(".maps");
 
+/* The listeners entry of @tp's port: a listener's own, or the one a child was cloned from. */
+static __always_inline struct listener_key listener_key_of(const struct tcp_sock *tp)
+{
+	struct listener_key lk = {
+		.netns = tp->SKC(skc_net).net->ns.inum,
+		.port = tp->SKC(skc_num),
+	};
+
+	return lk;
+}
+
 static __always_inline bool is_v4mapped(const __u8 *a)
 {
 	return !(a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7] | a[8] | a[9]) &&
@@ -112,9 +126,6 @@ static __always_inline bool is_v4mapped(const __u8 *a)
 enum sk_read { SK_LOAD, SK_PROBE };
 
 #define SK_READ(how, p, field)	((how) == SK_LOAD ? (p)->field : BPF_CORE_READ(p, field))
-
-/* a member of the socket's sock_common, by its whole path: one CO-RE access each */
-#define SKC(member)	inet_conn.icsk_inet.sk.__sk_common.member
 
 /*
  * The one reader of a socket's tuple.  IPv4 addresses fill the first word of
@@ -402,21 +413,16 @@ static __always_inline __u8 close_how(const struct tcp_sock *tp, int oldstate)
  * accept hook takes from its entry.  With --accept-hook listener, its owner
  * is the listener's, and in summary only it is counted here.
  */
-static __always_inline void passive_est(struct tt_sock *ts, const struct sock *sk,
-					const struct tcp_sock *tp, __u64 now)
+static __always_inline void passive_est(struct tt_sock *ts, const struct tcp_sock *tp, __u64 now)
 {
 	SK_TUPLE(ts, tp, SK_LOAD);
 	ts->est_ns = now;
 	ts->flags |= TT_F_ESTABLISHED | TT_F_TUPLE;
 	ts->hs_srtt_us = tp->srtt_us >> 3;
 	if (accept_by_listener) {
-		struct listener_key lk;
-		struct tt_sock *l;
+		struct listener_key lk = listener_key_of(tp);
+		struct tt_sock *l = bpf_map_lookup_elem(&listeners, &lk);
 
-		lk.netns = sk->__sk_common.skc_net.net->ns.inum;
-		lk.port = sk->__sk_common.skc_num;
-		lk.pad = 0;
-		l = bpf_map_lookup_elem(&listeners, &lk);
 		if (l) {
 			ts->pid = l->pid;
 			__builtin_memcpy(ts->comm, l->comm, sizeof(ts->comm));
@@ -435,7 +441,6 @@ static __always_inline void passive_est(struct tt_sock *ts, const struct sock *s
  * the map is full (the fact still goes out, from @nts).
  */
 static __always_inline struct tt_sock *passive_est_raced(__u64 key, struct tt_sock *nts,
-							 const struct sock *sk,
 							 const struct tcp_sock *tp, __u64 now)
 {
 	struct tt_sock *ts = sock_get(key);
@@ -444,18 +449,133 @@ static __always_inline struct tt_sock *passive_est_raced(__u64 key, struct tt_so
 		count(TT_CNT_SOCK_FULL);
 		return nts;
 	}
-	passive_est(ts, sk, tp, now);
+	passive_est(ts, tp, now);
 	return ts;
 }
 
+/* CLOSE -> LISTEN, with --accept-hook listener: listen() runs in the owner's context. */
+static __always_inline void on_listen(const struct tcp_sock *tp)
+{
+	struct listener_key lk = listener_key_of(tp);
+	struct tt_sock nts = {};
+
+	set_owner(&nts);
+	bpf_map_update_elem(&listeners, &lk, &nts, BPF_ANY);
+}
+
+/* CLOSE -> SYN_SENT: connect() runs this in the caller's context, the owner's. */
+static __always_inline void on_syn_sent(__u64 key)
+{
+	struct tt_sock nts = {};
+
+	nts.start_ns = bpf_ktime_get_ns();
+	nts.flags = TT_F_STARTED;
+	set_owner(&nts);
+	sock_track(key, &nts);
+}
+
+/* SYN_SENT -> ESTABLISHED: a CONNECT, or in summary only a count. */
+static __always_inline void on_active_est(const struct tcp_sock *tp, __u64 key)
+{
+	struct tt_sock *ts = sock_get(key);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (ts) {
+		ts->est_ns = now;
+		ts->flags |= TT_F_ESTABLISHED;
+		if (count_only) {
+			if (tcp_wanted(tp))
+				count_open(ts, TT_CNT_CONNECTED);
+			return;
+		}
+	}
+	if (emit_sock(tp, SK_LOAD, TT_FACT_ACTIVE_EST, TCP_SYN_SENT, ts, TT_ACCEPT_NONE, 0, now) &&
+	    wire_join)
+		opened_note(tp, now);
+}
+
+/*
+ * SYN_RECV -> ESTABLISHED.  A passive socket is tracked from here, not from
+ * SYN_RECV: the child is cloned in the softirq of the final ACK, a moment
+ * before this, and what the accept needs is known only now.  One insert, of
+ * a complete entry.  An accept() can dequeue the child before this change (a
+ * Fast Open child, or a softirq held up between queueing the child and
+ * processing the ACK) and then makes the entry itself: it is completed in
+ * place.
+ */
+static __always_inline void on_passive_est(const struct tcp_sock *tp, __u64 key)
+{
+	struct tt_sock *ts = sock_get(key), nts = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (ts) {
+		passive_est(ts, tp, now);
+	} else {
+		nts.flags = TT_F_PASSIVE;
+		passive_est(&nts, tp, now);
+		ts = &nts;
+		if (bpf_map_update_elem(&socks, &key, &nts, BPF_NOEXIST))
+			ts = passive_est_raced(key, &nts, tp, now);
+	}
+	if (accept_by_listener) {
+		if (!count_only)
+			emit_sock(tp, SK_LOAD, TT_FACT_ACCEPTED, TCP_SYN_RECV, ts,
+				  TT_ACCEPT_LISTENER, 0, now);
+	} else if (wire_join && !opened_take(tp, now)) {
+		emit_sock(tp, SK_LOAD, TT_FACT_PASSIVE_EST, TCP_SYN_RECV, ts, TT_ACCEPT_NONE, 0,
+			  now);
+	}
+}
+
+/*
+ * ESTABLISHED -> FIN_WAIT1 or CLOSE_WAIT -> LAST_ACK: close() or shutdown()
+ * runs this in the owner's context, so sockets not seen open get an owner.
+ */
+static __always_inline void on_closing(__u64 key)
+{
+	struct tt_sock *ts = sock_get(key), nts = {};
+
+	if (ts) {
+		if (!(ts->flags & TT_F_OWNER_KNOWN))
+			set_owner(ts);
+	} else {
+		set_owner(&nts);
+		sock_track(key, &nts);
+	}
+}
+
+/* Any state -> CLOSE: a CLOSED fact, or in summary only a count. */
+static __always_inline void on_close(const struct tcp_sock *tp, __u64 key, int oldstate)
+{
+	struct tt_sock *ts;
+
+	if (child_never_connected(oldstate)) {
+		sock_drop(key);
+		return;
+	}
+	if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
+		return;
+	ts = sock_get(key);
+	/* the end of a counted connection; with an error it goes out too */
+	if (ts && (ts->flags & TT_F_COUNTED)) {
+		count(TT_CNT_CLOSED);
+		if (!tp->inet_conn.icsk_inet.sk.sk_err) {
+			sock_drop(key);
+			return;
+		}
+	}
+	emit_sock(tp, SK_LOAD, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE,
+		  close_how(tp, oldstate), bpf_ktime_get_ns());
+	if (ts)
+		sock_drop(key);
+}
+
+/* sock:inet_sock_set_state, for both programs attached to it */
 static __always_inline int set_state(const struct sock *sk, const int oldstate,
 				     const int newstate)
 {
 	const struct tcp_sock *tp;
 	__u64 key;
-	struct tt_sock *ts, nts = {};
-	bool sent;
-	__u64 now;
 
 	/*
 	 * Half of a connection's state changes carry nothing we report
@@ -482,107 +602,24 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
 	key = sock_key(sk);
 
 	switch (newstate) {
-	case TCP_LISTEN: {
-		struct listener_key lk;
-
-		/* listen() runs in the owner's context */
-		lk.netns = sk->__sk_common.skc_net.net->ns.inum;
-		lk.port = sk->__sk_common.skc_num;
-		lk.pad = 0;
-		set_owner(&nts);
-		bpf_map_update_elem(&listeners, &lk, &nts, BPF_ANY);
+	case TCP_LISTEN:
+		on_listen(tp);
 		break;
-	}
 	case TCP_SYN_SENT:
-		/* connect() runs this in the caller's context: the owner. */
-		nts.start_ns = bpf_ktime_get_ns();
-		nts.flags = TT_F_STARTED;
-		set_owner(&nts);
-		sock_track(key, &nts);
+		on_syn_sent(key);
 		break;
 	case TCP_ESTABLISHED:
-		ts = sock_get(key);
-		now = bpf_ktime_get_ns();
-		if (oldstate == TCP_SYN_SENT) {
-			if (ts) {
-				ts->est_ns = now;
-				ts->flags |= TT_F_ESTABLISHED;
-				if (count_only) {
-					if (tcp_wanted(tp))
-						count_open(ts, TT_CNT_CONNECTED);
-					break;
-				}
-			}
-			sent = emit_sock(tp, SK_LOAD, TT_FACT_ACTIVE_EST, oldstate, ts,
-					 TT_ACCEPT_NONE, 0, now);
-			if (sent && wire_join)
-				opened_note(tp, now);
-		} else if (oldstate == TCP_SYN_RECV) {
-			/*
-			 * A passive socket is tracked from here, not from SYN_RECV:
-			 * the child is cloned in the softirq of the final ACK, a
-			 * moment before this, and what the accept needs is known
-			 * only now.  One insert, of a complete entry, instead of an
-			 * insert, a lookup and a clock read.  An accept() can
-			 * dequeue the child before this change (a Fast Open child,
-			 * or a softirq held up between queueing the child and
-			 * processing the ACK) and then makes the entry itself: it
-			 * is completed in place.
-			 */
-			if (ts) {
-				passive_est(ts, sk, tp, now);
-			} else {
-				nts.flags = TT_F_PASSIVE;
-				passive_est(&nts, sk, tp, now);
-				ts = &nts;
-				if (bpf_map_update_elem(&socks, &key, &nts, BPF_NOEXIST))
-					ts = passive_est_raced(key, &nts, sk, tp, now);
-			}
-			if (accept_by_listener) {
-				if (!count_only)
-					emit_sock(tp, SK_LOAD, TT_FACT_ACCEPTED, oldstate, ts,
-						  TT_ACCEPT_LISTENER, 0, now);
-			} else if (wire_join && !opened_take(tp, now)) {
-				emit_sock(tp, SK_LOAD, TT_FACT_PASSIVE_EST, oldstate, ts,
-					  TT_ACCEPT_NONE, 0, now);
-			}
-		}
+		if (oldstate == TCP_SYN_SENT)
+			on_active_est(tp, key);
+		else if (oldstate == TCP_SYN_RECV)
+			on_passive_est(tp, key);
 		break;
 	case TCP_FIN_WAIT1:
 	case TCP_LAST_ACK:
-		/*
-		 * close()/shutdown() move an established socket here in the
-		 * owner's context: attribute sockets we did not see open.
-		 */
-		ts = sock_get(key);
-		if (ts) {
-			if (!(ts->flags & TT_F_OWNER_KNOWN))
-				set_owner(ts);
-		} else {
-			set_owner(&nts);
-			sock_track(key, &nts);
-		}
+		on_closing(key);
 		break;
 	case TCP_CLOSE:
-		if (child_never_connected(oldstate)) {
-			sock_drop(key);
-			break;
-		}
-		if (oldstate == TCP_LISTEN || oldstate == TCP_CLOSE)
-			break;
-		ts = sock_get(key);
-		/* the end of a counted connection; with an error it goes out too */
-		if (ts && (ts->flags & TT_F_COUNTED)) {
-			count(TT_CNT_CLOSED);
-			if (!tp->inet_conn.icsk_inet.sk.sk_err) {
-				sock_drop(key);
-				break;
-			}
-		}
-		emit_sock(tp, SK_LOAD, TT_FACT_CLOSED, oldstate, ts, TT_ACCEPT_NONE,
-			  close_how(tp, oldstate), bpf_ktime_get_ns());
-		if (ts)
-			sock_drop(key);
+		on_close(tp, key, oldstate);
 		break;
 	}
 	return 0;
