@@ -167,7 +167,7 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	/*
 	 * tt_set_state's twin goes last: a tracepoint calls its programs in
 	 * the order they were attached, and the twin looks for the notes the
-	 * first one left (kern/tcptrack.bpf.c).
+	 * first one left (kern/set_state.bpf.h).
 	 */
 	bpf_object__for_each_program(p, s->obj) {
 		if (p == s->progs.tt_set_state_twin || !bpf_program__autoload(p))
