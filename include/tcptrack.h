@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Everything that crosses the kernel/user line: the fact records the BPF
- * programs emit, the map values and the limits.  Compiled by clang -target bpf
- * (kern/) and by gcc (user/), so only fixed-width types and explicit padding.
+ * programs emit, the flow key user space walks, the counters and the limits
+ * both sides use.  What only the kernel keeps is in kern/state.h.  Compiled
+ * by clang -target bpf (kern/) and by gcc (user/), so only fixed-width types
+ * and explicit padding.
  */
 #ifndef TCPTRACK_H
 #define TCPTRACK_H
@@ -13,7 +15,6 @@
 
 #define TT_COMM_LEN		16
 #define TT_MAX_PORTS		16	/* -P list, filtered in the kernel */
-#define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
 #define TT_RINGBUF_BYTES	(8u << 20)
 /*
  * Wake the reader once a quarter of the ring is queued (user space lowers
@@ -29,8 +30,6 @@
 #define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
 #define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
 #define TT_PENDING_SLOTS	2048	/* wire view: slots counting handshakes that wait for their final ACK */
-#define TT_OPENED_SLOTS		4096	/* socket view, with --iface: recent CONNECTs (struct tt_opened) */
-#define TT_OPENED_NS		(1000ull * 1000 * 1000)	/* ... whose responder may skip its PASSIVE_EST */
 
 /*
  * Handshakes waiting for their final ACK are counted by what that ACK will
@@ -90,8 +89,9 @@ enum tt_accept_hook {
 #define TT_F_ESTABLISHED	(1u << 2)	/* est_ns valid */
 #define TT_F_PASSIVE		(1u << 3)	/* the peer opened the connection */
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */
-#define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid (kernel only) */
-#define TT_F_COUNTED		(1u << 6)	/* counted, not reported, as open (kernel only) */
+/* only the kernel acts on these; a fact copies its entry's flags, so they may be set there */
+#define TT_F_TUPLE		(1u << 5)	/* tt_sock's addresses are valid */
+#define TT_F_COUNTED		(1u << 6)	/* counted, not reported, as open */
 
 /* CLOSED: whether this host may send an RST just after (docs/classification.md) */
 enum tt_close_how {
@@ -149,20 +149,9 @@ struct tt_wire_event {
 };
 
 /*
- * The tuple of a CONNECT that went out with the wire view on, from the
- * initiator's side (kern/tcptrack.bpf.c, opened_note()).
+ * Wire-view flow key: the endpoints in canonical (sorted) order, per
+ * interface.  User space walks the keys of the flows map (live flows).
  */
-struct tt_opened {
-	__u64 est_ns;		/* the CONNECT; 0: taken */
-	__u32 iaddr[4];		/* initiator, responder: IPv4 in the first word */
-	__u32 raddr[4];
-	__u16 iport;
-	__u16 rport;
-	__u16 family;
-	__u16 pad;
-};
-
-/* Wire-view flow key: the endpoints in canonical (sorted) order, per interface. */
 struct tt_flow_key {
 	__u32 ifindex;
 	__u16 family;
@@ -171,43 +160,6 @@ struct tt_flow_key {
 	__u16 pad;
 	__u8 addr_lo[16];
 	__u8 addr_hi[16];
-};
-
-struct tt_flow {
-	__u64 syn_ns;
-	__u64 synack_ns;
-	__u64 ack_ns;
-	__u32 syn_seq;		/* initiator's ISN */
-	__u32 synack_seq;	/* responder's ISN */
-	__u8 init_is_lo;	/* the initiator is the _lo endpoint of the key */
-	__u8 syns;
-	__u8 synacks;
-	__u8 syn_dir;
-	__u8 state;		/* TT_WS_* */
-	__u8 fins;		/* TT_BY_* bits of the FINs seen */
-	__u8 first_fin;		/* TT_BY_* of the side that closed first */
-	__u8 pad;
-};
-
-enum tt_wire_state { TT_WS_SYN = 1, TT_WS_SYNACK, TT_WS_EST };
-
-/* Per-socket state kept between transitions, keyed by struct sock address. */
-struct tt_sock {
-	__u64 start_ns;
-	__u64 est_ns;
-	__u32 pid;
-	__u32 hs_srtt_us;	/* srtt when the handshake completed */
-	__u8 flags;		/* TT_F_* */
-	__u8 pad;
-	/* a passive socket's addresses, so an accept hook needs not read them */
-	__u16 family;
-	__u16 sport;		/* host order */
-	__u16 dport;
-	char comm[TT_COMM_LEN];
-	__u32 netns;
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u8 pad2[4];
 };
 
 /* Indexes of the per-CPU counters map: nothing is dropped without a count. */
@@ -232,8 +184,6 @@ _Static_assert(sizeof(struct tt_wire_event) == 80, "tt_wire_event layout changed
 /* the ring buffer reader tells the two kinds of records apart by size */
 _Static_assert(sizeof(struct tt_wire_event) != sizeof(struct tt_event), "record sizes collide");
 _Static_assert(sizeof(struct tt_flow_key) == 44, "tt_flow_key layout changed");
-_Static_assert(sizeof(struct tt_flow) == 40, "tt_flow layout changed");
-_Static_assert(sizeof(struct tt_sock) == 88, "tt_sock layout changed");
 #endif
 
 #endif /* TCPTRACK_H */

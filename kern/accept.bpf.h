@@ -14,6 +14,7 @@
 #include "event.bpf.h"
 #include "net.h"
 #include "sock.bpf.h"
+#include "state.h"
 
 static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 {

@@ -12,8 +12,10 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "tcptrack.h"
+#include "common.bpf.h"
 #include "event.bpf.h"
 #include "net.h"
+#include "sock.bpf.h"
 
 /* Where a failed connect() was going: the socket has no peer address yet. */
 struct connect_dst {

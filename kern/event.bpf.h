@@ -15,6 +15,7 @@
 #include "config.bpf.h"
 #include "net.h"
 #include "sock.bpf.h"
+#include "state.h"
 
 /* ::ffff:a.b.c.d, an IPv4 peer of an AF_INET6 socket */
 static __always_inline bool is_v4mapped(const __u8 *a)

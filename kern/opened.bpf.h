@@ -11,6 +11,7 @@
 #include "tcptrack.h"
 #include "common.bpf.h"
 #include "event.bpf.h"
+#include "state.h"
 
 /*
  * The wire view's handshakes need a claim from the socket view before the
@@ -27,7 +28,8 @@
  * taken once, and only within TT_OPENED_NS, so a tuple that a remote
  * initiator reuses later is not taken for a local one.
  */
-struct tt_opened opened_slots[TT_OPENED_SLOTS] = {};
+/* static: kept out of the skeleton, user space never reads it */
+static struct tt_opened opened_slots[TT_OPENED_SLOTS] = {};
 
 /* the tuple from the initiator's side; @local_is_init: @tp is the initiator */
 static __always_inline __u32 opened_key(struct tt_opened *o, const struct tcp_sock *tp,

@@ -16,6 +16,7 @@
 #include "event.bpf.h"
 #include "opened.bpf.h"
 #include "sock.bpf.h"
+#include "state.h"
 
 /*
  * An orderly-looking CLOSE may be an abort whose RST leaves just after it, so

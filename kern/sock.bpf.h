@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "tcptrack.h"
 #include "common.bpf.h"
+#include "state.h"
 
 /* a tcp_sock's member of its sock_common, by its whole path: one CO-RE access each */
 #define SKC(member)	inet_conn.icsk_inet.sk.__sk_common.member

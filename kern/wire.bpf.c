@@ -12,6 +12,7 @@
 #include "common.bpf.h"
 #include "net.h"
 #include "parse.h"
+#include "state.h"
 
 #define TC_ACT_UNSPEC	(-1)	/* also TCX_NEXT: continue with the next program */
 
