@@ -75,6 +75,29 @@ static __always_inline bool endpoint_lt(const __u8 *a, __u16 pa, const __u8 *b, 
 	return pa < pb;
 }
 
+/*
+ * Two endpoints, (@xa, @xp) and (@ya, @yp), into the slots (@a1, @p1) and
+ * (@a2, @p2): in that order when @in_order, else crosswise.  A flow key's canonical
+ * order from a packet's, an event's initiator order from a key's.  The
+ * addresses are copied by words: each of these fields is 4-aligned.
+ */
+static __always_inline void put_endpoints(__u8 *a1, __u16 *p1, __u8 *a2, __u16 *p2,
+					  const __u8 *xa, __u16 xp, const __u8 *ya, __u16 yp,
+					  bool in_order)
+{
+	if (in_order) {
+		*p1 = xp;
+		*p2 = yp;
+		__builtin_memcpy((__u32 *)a1, (const __u32 *)xa, 16);
+		__builtin_memcpy((__u32 *)a2, (const __u32 *)ya, 16);
+	} else {
+		*p1 = yp;
+		*p2 = xp;
+		__builtin_memcpy((__u32 *)a1, (const __u32 *)ya, 16);
+		__builtin_memcpy((__u32 *)a2, (const __u32 *)xa, 16);
+	}
+}
+
 /* Fills @k; returns whether the packet's sender is the key's _lo endpoint. */
 static __always_inline bool make_key(const struct pkt *p, __u32 ifindex, struct tt_flow_key *k)
 {
@@ -83,17 +106,8 @@ static __always_inline bool make_key(const struct pkt *p, __u32 ifindex, struct 
 	k->ifindex = ifindex;
 	k->family = p->family;
 	k->pad = 0;
-	if (sender_lo) {
-		k->port_lo = p->sport;
-		k->port_hi = p->dport;
-		__builtin_memcpy(k->addr_lo, p->saddr, 16);
-		__builtin_memcpy(k->addr_hi, p->daddr, 16);
-	} else {
-		k->port_lo = p->dport;
-		k->port_hi = p->sport;
-		__builtin_memcpy(k->addr_lo, p->daddr, 16);
-		__builtin_memcpy(k->addr_hi, p->saddr, 16);
-	}
+	put_endpoints(k->addr_lo, &k->port_lo, k->addr_hi, &k->port_hi, p->saddr, p->sport,
+		      p->daddr, p->dport, sender_lo);
 	return sender_lo;
 }
 
@@ -116,17 +130,8 @@ static __always_inline void emit(const struct tt_flow_key *k, const struct tt_fl
 	e->syn_dir = f->syn_dir;
 	e->by = by;
 	e->pkt_dir = dir;
-	if (f->init_is_lo) {
-		e->iport = k->port_lo;
-		e->rport = k->port_hi;
-		__builtin_memcpy(e->iaddr, k->addr_lo, 16);
-		__builtin_memcpy(e->raddr, k->addr_hi, 16);
-	} else {
-		e->iport = k->port_hi;
-		e->rport = k->port_lo;
-		__builtin_memcpy(e->iaddr, k->addr_hi, 16);
-		__builtin_memcpy(e->raddr, k->addr_lo, 16);
-	}
+	put_endpoints(e->iaddr, &e->iport, e->raddr, &e->rport, k->addr_lo, k->port_lo, k->addr_hi,
+		      k->port_hi, f->init_is_lo);
 	submit(e, sizeof(*e));
 }
 
