@@ -103,6 +103,14 @@ static __always_inline int parse_eth(struct cursor *c, __u16 *proto)
 	return PARSE_TCP;
 }
 
+/* An IP header at @l3 whose payload is TCP: what parse_tcp() and load_addrs() go on from. */
+static __always_inline int l3_found(struct pkt *p, __u16 family, void *l3)
+{
+	p->family = family;
+	p->l3 = l3;
+	return PARSE_TCP;
+}
+
 static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 {
 	struct iphdr *ip = pull(c, sizeof(*ip));
@@ -118,9 +126,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 		return PARSE_OTHER;
 	if (hl > sizeof(*ip) && !pull(c, hl - sizeof(*ip)))
 		return PARSE_TRUNCATED;
-	p->family = AF_INET;
-	p->l3 = ip;
-	return PARSE_TCP;
+	return l3_found(p, AF_INET, ip);
 }
 
 static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
@@ -156,7 +162,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 		oh = pull(c, sizeof(*oh));
 		if (!oh)
 			return PARSE_TRUNCATED;
-		/* AH counts its length in 4-byte units minus 2, the others in 8-byte units minus 1 */
+		/* AH counts 4-byte units minus 2, the other headers 8-byte units minus 1 */
 		hlen = nh == IPPROTO_AH ? (oh->hdrlen + 2) * 4 : (oh->hdrlen + 1) * 8;
 		if (!pull(c, hlen - sizeof(*oh)))
 			return PARSE_TRUNCATED;
@@ -164,9 +170,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	}
 	if (nh != IPPROTO_TCP)
 		return PARSE_OTHER;
-	p->family = AF_INET6;
-	p->l3 = ip6;
-	return PARSE_TCP;
+	return l3_found(p, AF_INET6, ip6);
 }
 
 static __always_inline int parse_tcp(struct cursor *c, struct pkt *p)
