@@ -27,9 +27,12 @@
  */
 #define TT_WAKEUP_BYTES		(TT_RINGBUF_BYTES / 4)
 #define TT_POLL_MS		50
-#define TT_MAX_FLOWS		65536	/* wire view: flows with a handshake in progress or open */
-#define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)	/* pure ACKs are looked at this long after a SYN-ACK */
-#define TT_PENDING_SLOTS	2048	/* wire view: slots counting handshakes that wait for their final ACK */
+/* wire view: flows with a handshake in progress or open */
+#define TT_MAX_FLOWS		65536
+/* wire view: pure ACKs are looked at this long after a SYN-ACK */
+#define TT_HANDSHAKE_WINDOW_NS	(3ull * 1000000000)
+/* wire view: slots counting handshakes that wait for their final ACK */
+#define TT_PENDING_SLOTS	2048
 
 /*
  * Handshakes waiting for their final ACK are counted by what that ACK will
@@ -85,7 +88,7 @@ enum tt_accept_hook {
 
 /* tt_event.flags */
 #define TT_F_OWNER_KNOWN	(1u << 0)	/* pid/comm are the socket's owner */
-#define TT_F_STARTED		(1u << 1)	/* start_ns valid (tracked since SYN_SENT/SYN_RECV) */
+#define TT_F_STARTED		(1u << 1)	/* start_ns valid: tracked from SYN_SENT/SYN_RECV */
 #define TT_F_ESTABLISHED	(1u << 2)	/* est_ns valid */
 #define TT_F_PASSIVE		(1u << 3)	/* the peer opened the connection */
 #define TT_F_ACCEPTED		(1u << 4)	/* a process accepted it */

@@ -11,8 +11,9 @@
 #include "tcptrack.h"
 
 #define TT_MAX_SOCKS		65536	/* tracked sockets (socket view) */
-#define TT_OPENED_SLOTS		4096	/* socket view, with --iface: recent CONNECTs (struct tt_opened) */
-#define TT_OPENED_NS		(1000ull * 1000 * 1000)	/* ... whose responder may skip its PASSIVE_EST */
+/* with --iface: recent CONNECTs, whose responder may skip its PASSIVE_EST this long */
+#define TT_OPENED_SLOTS		4096
+#define TT_OPENED_NS		(1000ull * 1000 * 1000)
 
 /* Per-socket state kept between transitions, keyed by struct sock address. */
 struct tt_sock {
