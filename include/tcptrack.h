@@ -22,8 +22,7 @@
  * anyway.  Under load the reader then works in batches of up to a poll
  * tick's worth: its tables and hold queue are cold after the traced
  * workload ran on its CPU, and a bigger batch pays for that once per more
- * records.  At 256 KiB a storm woke it every 15 ms, and it used 5-20% more
- * CPU (docs/performance.md, change 29).
+ * records.
  */
 #define TT_WAKEUP_BYTES		(TT_RINGBUF_BYTES / 4)
 #define TT_POLL_MS		50

@@ -123,8 +123,8 @@ static __always_inline bool tcp_wanted(const struct tcp_sock *tp)
 
 /*
  * The fact, and what the socket map knows of its owner; then submit.  @now:
- * the caller's clock reading, shared with the times it stores (a clock read
- * costs about 100 ns in a guest).
+ * the caller's clock reading, shared with the times it stores, so that one
+ * read serves both.
  */
 static __always_inline void ev_finish(struct tt_event *e, __u8 fact, __u8 oldstate,
 				      const struct tt_sock *ts, __u8 hook, __u8 close_how,

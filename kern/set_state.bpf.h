@@ -264,12 +264,12 @@ static __always_inline int set_state(const struct sock *sk, const int oldstate,
  * A tracing program does not run inside itself: when an interrupt lands
  * while tt_set_state runs (in connect() or close()) and the softirq on its
  * way out changes another socket's state, the kernel skips that run and
- * only counts it (recursion_misses).  That lost about one CLOSE per 13,000
- * connections in a storm.  So a twin, attached after it to the same
- * tracepoint, runs for every change too: the first notes each change it
- * ran for, and the twin handles a change that was not noted.  Nesting
- * cannot skip both: the interrupt lands inside one of the two, and the
- * other runs for the nested change.
+ * only counts it (recursion_misses): under a connection storm, CLOSE facts
+ * are lost so.  Hence a twin, attached after it to the same tracepoint,
+ * runs for every change too: the first notes each change it ran for, and
+ * the twin handles a change that was not noted.  Nesting cannot skip both:
+ * the interrupt lands inside one of the two, and the other runs for the
+ * nested change.
  *
  * The notes are per CPU (both programs run on the CPU of the change), in a
  * ring that only the first program writes, never nested in itself.  The

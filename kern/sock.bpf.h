@@ -20,9 +20,7 @@
 /*
  * What a socket's later facts need from its earlier ones (owner, start and
  * handshake times, a passive socket's addresses), keyed by its address.
- * Preallocated (about 14 MiB): allocating per connection costs the workload
- * more.  (A lock-free set-associative array keyed by socket cookie was tried
- * in its place and measured slower: see docs/performance.md.)
+ * Preallocated: allocating per connection costs the traced workload more.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

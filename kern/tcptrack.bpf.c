@@ -108,8 +108,7 @@ int tt_accept_fexit(__u64 *ctx)
 /*
  * connect() returned a route failure.  Only the exit is hooked: its fd and
  * address are still in the syscall's saved registers, and a probe on every
- * connect() entry cost each connection half a microsecond for an error that
- * is rare.
+ * connect() entry would cost every connection for an error that is rare.
  */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tt_exit_connect(struct trace_event_raw_sys_exit *ctx)

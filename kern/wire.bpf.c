@@ -20,9 +20,9 @@
  * A pure ACK is looked up only when a handshake may be waiting for it.  Flows
  * in TT_WS_SYNACK are counted in pending_count[], in the slot of the final
  * ACK they expect (tt_pending_slot(): its ACK number and ports), so an ACK
- * whose slot is zero leaves without a lookup.  One global count did this for
- * bulk transfers, but under a connection storm some handshake is always
- * pending, and every ACK of every connection went to the flow table.
+ * whose slot is zero leaves without a lookup.  A single count would not do:
+ * under a connection storm some handshake is always pending, and every ACK
+ * of every connection would go to the flow table.
  *
  * A slot's count is a hint, not a ledger: an LRU eviction or two CPUs
  * finishing the same flow can leave it off by one, so a non-zero count is
@@ -30,8 +30,8 @@
  * is reset once that window has passed.  Off by one either way costs lookups
  * for up to a window, never a handshake that completes inside one.
  *
- * The counts are kept apart from the times, 16 KiB of them: every pure ACK
- * reads its slot, and a 64 KiB table of both missed the cache on most.
+ * The counts are an array apart from the times: every pure ACK reads its
+ * slot's count, and the counts alone are a table small enough to stay cached.
  */
 __s64 pending_count[TT_PENDING_SLOTS] = {};
 __u64 pending_ns[TT_PENDING_SLOTS] = {};	/* the last SYN-ACK counted in the slot */
