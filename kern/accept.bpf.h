@@ -16,6 +16,7 @@
 #include "sock.bpf.h"
 #include "state.h"
 
+/* @sk came out of accept() (NULL: the hook found none), as @hook saw it. */
 static __always_inline void on_accepted(const struct sock *sk, __u8 hook)
 {
 	struct tt_sock *ts = NULL, nts = {};

@@ -26,9 +26,9 @@
  * A slot is a hint: another connection may overwrite it, or two CPUs tear
  * it; a mismatch only costs the PASSIVE_EST it would have saved.  A match is
  * taken once, and only within TT_OPENED_NS, so a tuple that a remote
- * initiator reuses later is not taken for a local one.
+ * initiator reuses later is not taken for a local one.  The slots are
+ * static: user space never reads them, and the skeleton leaves them out.
  */
-/* static: kept out of the skeleton, user space never reads it */
 static struct tt_opened opened_slots[TT_OPENED_SLOTS] = {};
 
 /* the tuple from the initiator's side; @local_is_init: @tp is the initiator */

@@ -34,7 +34,7 @@ static __always_inline __u8 close_how(const struct tcp_sock *tp, int oldstate)
 {
 	unsigned long done = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE);
 	unsigned long dead = 1UL << bpf_core_enum_value(enum sock_flags, SOCK_DEAD);
-	unsigned long flags = tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags;
+	unsigned long flags = tp->SKC(skc_flags);
 
 	if ((oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2) && (flags & done))
 		return TT_CLOSE_TIME_WAIT;
