@@ -18,7 +18,7 @@
 const volatile __u16 targ_family = 0;
 const volatile __u32 targ_nports = 0;
 const volatile __u16 targ_ports[TT_MAX_PORTS] = {};
-/* a quarter of the ring buffer at most (user/loader.c), so a small one still wakes the reader */
+/* a quarter of the ring buffer at most (user/skel_common.h), so a small one still wakes the reader */
 const volatile __u64 wakeup_bytes = TT_WAKEUP_BYTES;
 
 struct {

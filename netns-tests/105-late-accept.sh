@@ -4,7 +4,7 @@
 # joiner's 200 ms window), with the wire view on.  The handshake must not
 # also come out as a wire-only CONNECT:
 # - both ends on this host: the client's CONNECT claims the handshake (the
-#   responder then sends no PASSIVE_EST, kern/tcptrack.bpf.c opened_take());
+#   responder then sends no PASSIVE_EST, kern/opened.bpf.h opened_take());
 # - only the server's namespace watched (--netns): the client's CONNECT is
 #   filtered out, so the responder's PASSIVE_EST must claim it.
 . "$(dirname "$0")/lib.sh"

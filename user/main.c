@@ -90,7 +90,7 @@ static void resync_after_loss(struct app *a, uint64_t lost, bool last, uint64_t 
 /*
  * @base: the kernel's counters when the period began (NULL: at start).  With
  * count_only the kernel counts the connections that open and close in order
- * (kern/tcptrack.bpf.c); they are added to the classifier's rows here.
+ * (kern/set_state.bpf.h, kern/accept.bpf.h); they are added to the classifier's rows here.
  */
 static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *base,
 			 uint64_t since_ns, uint64_t now_ns)
