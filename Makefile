@@ -6,7 +6,7 @@ OUT		:= build
 CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
-PKGS		:= libbpf libxdp libnl-3.0 libnl-route-3.0 libnl-idiag-3.0
+PKGS		:= libbpf libxdp libnl-3.0 libnl-route-3.0 libnl-idiag-3.0 libmicrohttpd
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
@@ -31,7 +31,7 @@ endif
 # Userspace logic with no libbpf dependency: linked into the tool and the unit tests.
 CORE_SRCS	:= user/classify.c user/holdq.c user/join.c user/flowtab.c user/output.c user/opts.c user/conntab.c user/log.c user/vocab.c user/format.c user/escape.c user/fields.c \
 		   user/buf.c user/expo.c user/mlabels.c user/metrics.c user/utf8.c
-TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c user/wire.c
+TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/seed.c user/wire.c user/http.c
 CORE_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -154,6 +154,14 @@ $(OUT)/tt-synflood: scripts/tt-synflood.c $(USER_STAMP) | $(OUT)
 # A test program's dependencies go to a hidden .NAME.d, out of the way of a test_* glob
 TEST_DEPS	= -MF $(@D)/.$(@F).d
 
+# the HTTP server's test also links the server and libmicrohttpd; nothing else in CORE needs it
+HTTP_LIBS	:= $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+$(OUT)/tests/test_http: tests/unit/test_http.c $(CORE_OBJS) $(OUT)/http.o $(USER_STAMP) \
+		| $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_DEPS) $< $(CORE_OBJS) $(OUT)/http.o $(HTTP_LIBS) \
+		-lcmocka -o $@
+
 $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) $(USER_STAMP) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_DEPS) $< $(CORE_OBJS) -lcmocka -o $@
@@ -171,6 +179,11 @@ $(OUT)/asan/test_%: tests/unit/test_%.c $(ASAN_OBJS) $(USER_STAMP)
 	$(call msg,CC-ASAN,$@)
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) -MMD -MP $(TEST_DEPS) $< $(ASAN_OBJS) \
 		-lcmocka -o $@
+
+$(OUT)/asan/test_http: tests/unit/test_http.c $(ASAN_OBJS) $(OUT)/asan/http.o $(USER_STAMP)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(SAN_FLAGS) -MMD -MP $(TEST_DEPS) $< $(ASAN_OBJS) \
+		$(OUT)/asan/http.o $(HTTP_LIBS) -lcmocka -o $@
 
 $(OUT)/fuzz/obj/%.o: user/%.c $(USER_STAMP)
 	@mkdir -p $(@D)
