@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "http.h"
+#include "netaddr.h"
 #include "tt.h"
 
 struct conn {
@@ -45,69 +46,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-int tt_http_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	const char *port = s, *colon = strrchr(s, ':');
-	char host[INET6_ADDRSTRLEN] = TT_HTTP_DEFAULT_ADDR;
-	bool v6 = false;
-	unsigned long p;
-	char *end;
-	size_t n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (colon) {
-		port = colon + 1;
-		n = colon - s;
-		/* an IPv6 address is bracketed, so that its colons are not the port's */
-		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-			v6 = true;
-			s++;
-			n -= 2;
-		}
-		if (!n || n >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, n);
-		host[n] = '\0';
-	}
-	if (*port < '0' || *port > '9')
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (errno || *end || p > 65535)
-		return -EINVAL;
-	if (!v6 && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(p);
-		*len = sizeof(*in);
-		return 0;
-	}
-	if (v6 && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(p);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/* "127.0.0.1:9100" or "[::1]:9100" */
-static void addr_str(const struct sockaddr_storage *ss, char *out, size_t outlen)
-{
-	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(out, outlen, "[%s]:%u", a, ntohs(in6->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(out, outlen, "%s:%u", a, ntohs(in->sin_port));
-	}
 }
 
 /* The listening socket, made here so that a failure has its errno. */
@@ -358,10 +296,10 @@ int tt_http_open(struct tt_http **hp, const char *addr_port, tt_http_body_fn fn,
 	int fd, ret;
 
 	*hp = NULL;
-	if (tt_http_parse_addr(addr_port, &ss, &len))
+	if (tt_listen_addr_parse(addr_port, &ss, &len))
 		return tt_errf(err, errlen, -EINVAL, "metrics endpoint '%s': not [ADDR:]PORT",
 			       addr_port);
-	addr_str(&ss, name, sizeof(name));
+	tt_sockaddr_str(&ss, name, sizeof(name));
 	fd = listen_on(&ss, len);
 	if (fd < 0)
 		return tt_errf(err, errlen, fd, "metrics endpoint %s: %s", name, strerror(-fd));

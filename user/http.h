@@ -15,7 +15,6 @@
 
 #define TT_HTTP_PATH		"/metrics"
 #define TT_HTTP_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
-#define TT_HTTP_DEFAULT_ADDR	"127.0.0.1"
 /*
  * Limits against slow or hostile clients: open connections (more wait in
  * the listen backlog), the bytes a request's line and headers may take,
@@ -35,16 +34,9 @@ typedef int (*tt_http_body_fn)(void *ctx, struct tt_buf *body);
 struct tt_http;
 
 /*
- * Parses "[ADDR:]PORT": PORT alone binds TT_HTTP_DEFAULT_ADDR; an IPv6
- * address is bracketed ("[::1]:9100").  Numeric addresses only (no name
- * lookup); port 0 asks the kernel for a free one.  0 or -EINVAL.
- */
-int tt_http_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
-
-/*
- * Binds and listens at once, so that a port in use is reported before
- * tracing starts: 0, or -errno with a one-line reason naming ADDR:PORT
- * in @err.
+ * Binds "[ADDR:]PORT" (netaddr.h) and listens at once, so that a port in
+ * use is reported before tracing starts: 0, or -errno with a one-line
+ * reason naming ADDR:PORT in @err.
  */
 int tt_http_open(struct tt_http **h, const char *addr_port, tt_http_body_fn fn, void *ctx,
 		 char *err, size_t errlen);

@@ -6,7 +6,7 @@
  * combination of all "other" values, and the rest are made as rows bring
  * new combinations, up to a cap (mlabels.h holds each label's own cap).
  */
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

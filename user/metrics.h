@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "mlabels.h"
+#include "netaddr.h"
 #include "tt.h"
 
 /* A row's direction (the "direction" label). */

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,61 +68,4 @@ unsigned int tt_mlabel_index(struct tt_mlabel *l, const char *v)
 	l->vals[l->n][n] = '\0';
 	l->slots[i] = l->n + 1;
 	return l->n++;
-}
-
-int tt_cidr_parse(const char *s, struct tt_prefix *p)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long len;
-	int max, full, rest;
-	char *end;
-
-	memset(p, 0, sizeof(*p));
-	if (!n || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, p->addr) == 1)
-		p->family = AF_INET6;
-	else
-		return -EINVAL;
-	max = p->family == AF_INET ? 32 : 128;
-	len = max;
-	if (slash) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		len = strtoul(slash + 1, &end, 10);
-		if (*end || len > (unsigned long)max)
-			return -EINVAL;
-	}
-	p->len = len;
-	full = len / 8;
-	rest = len % 8;
-	if (rest)
-		p->addr[full++] &= 0xff << (8 - rest);
-	memset(p->addr + full, 0, 16 - full);
-	return 0;
-}
-
-void tt_cidr_str(const struct tt_prefix *p, char *out, size_t outlen)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(p->family, p->addr, a, sizeof(a));
-	snprintf(out, outlen, "%s/%u", a, p->len);
-}
-
-bool tt_cidr_match(const struct tt_prefix *p, uint16_t family, const uint8_t *a)
-{
-	int full = p->len / 8, rest = p->len % 8;
-
-	if (p->family != family)
-		return false;
-	if (memcmp(p->addr, a, full))
-		return false;
-	return !rest || !((p->addr[full] ^ a[full]) & (0xff << (8 - rest)));
 }

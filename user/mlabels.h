@@ -9,11 +9,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "tt.h"
+#include "netaddr.h"
 
 #define TT_MLABEL_OTHER		"other"
 #define TT_MLABEL_OTHER_IDX	0	/* "other" is every label's first value */
-#define TT_MLABEL_VALUE_MAX	48	/* bytes with the NUL; a CIDR takes at most 44 */
+#define TT_MLABEL_VALUE_MAX	TT_CIDR_STR_MAX	/* bytes with the NUL: a remote_net fits */
 #define TT_MLABEL_CAP_MAX	1000	/* the most values a label may keep */
 
 struct tt_mlabel {
@@ -37,14 +37,5 @@ static inline const char *tt_mlabel_value(const struct tt_mlabel *l, unsigned in
 {
 	return l->vals[i];
 }
-
-/*
- * "10.0.0.0/8" or "2001:db8::/32" (host bits are cleared): 0 or -EINVAL.
- * A bare address is a /32 or /128.
- */
-int tt_cidr_parse(const char *s, struct tt_prefix *p);
-/* The prefix as written back ("10.0.0.0/8"), into @out of TT_MLABEL_VALUE_MAX bytes. */
-void tt_cidr_str(const struct tt_prefix *p, char *out, size_t outlen);
-bool tt_cidr_match(const struct tt_prefix *p, uint16_t family, const uint8_t *addr);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "http.h"
+#include "netaddr.h"
 
 #define PAGE "# TYPE x_total counter\nx_total 1\n"
 
@@ -443,16 +444,16 @@ static void test_parse_addr(void **state)
 	socklen_t len;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(tt_http_parse_addr(good[i], &ss, &len), 0);
+		assert_int_equal(tt_listen_addr_parse(good[i], &ss, &len), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (tt_http_parse_addr(bad[i], &ss, &len) != -EINVAL)
+		if (tt_listen_addr_parse(bad[i], &ss, &len) != -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
 	}
-	assert_int_equal(tt_http_parse_addr("9100", &ss, &len), 0);
+	assert_int_equal(tt_listen_addr_parse("9100", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	assert_int_equal(ntohs(in->sin_port), 9100);
 	assert_int_equal(in->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
-	assert_int_equal(tt_http_parse_addr("[::1]:9100", &ss, &len), 0);
+	assert_int_equal(tt_listen_addr_parse("[::1]:9100", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(len, sizeof(struct sockaddr_in6));
 }
