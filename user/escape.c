@@ -8,43 +8,7 @@
 #include <stdio.h>
 #include "escape.h"
 #include "format.h"
-
-/* Length of the valid UTF-8 sequence at @s (at most @n bytes) or 0; sets *cp. */
-static size_t utf8_seq(const unsigned char *s, size_t n, unsigned int *cp)
-{
-	size_t len, i;
-	unsigned int c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 */
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "utf8.h"
 
 /* C0, DEL and C1: a terminal acts on them. */
 static bool is_control(unsigned int cp)
@@ -138,7 +102,7 @@ static size_t escape(const char *in, size_t inlen, char *out, size_t outlen, boo
 
 		if (put_plain_run(s, &i, inlen, json, out, outlen, &pos))
 			continue;
-		n = utf8_seq(s + i, inlen - i, &cp);
+		n = tt_utf8_seq(s + i, inlen - i, &cp);
 		if (json)
 			i += put_json_seq(s + i, n, cp, out, outlen, &pos);
 		else

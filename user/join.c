@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "classify_priv.h"
+#include "netaddr.h"
 
 /*
  * From the third SYN on, the second SYN's retry fact came first and could arm
@@ -69,23 +70,12 @@ static void add_wire_facts(struct tt_row *r, const struct tt_milestone *m)
 	}
 }
 
-static bool in_prefix(const struct tt_prefix *p, uint16_t family, const uint8_t *a)
-{
-	int full = p->len / 8, rest = p->len % 8;
-
-	if (p->family != family || p->len > (family == AF_INET ? 32 : 128))
-		return false;
-	if (memcmp(p->addr, a, full))
-		return false;
-	return !rest || !((p->addr[full] ^ a[full]) & (0xff << (8 - rest)));
-}
-
 /* Would this connection's packets cross an attached interface? */
 static bool crosses_wire(const struct tt_classifier *c, const struct tt_key *k)
 {
 	for (int i = 0; i < c->join.nprefixes; i++)
-		if (in_prefix(&c->join.prefixes[i], k->family, k->saddr) ||
-		    in_prefix(&c->join.prefixes[i], k->family, k->daddr))
+		if (tt_cidr_match(&c->join.prefixes[i], k->family, k->saddr) ||
+		    tt_cidr_match(&c->join.prefixes[i], k->family, k->daddr))
 			return true;
 	return false;
 }

@@ -118,7 +118,7 @@ bool tt_cidr_match(const struct tt_prefix *p, uint16_t family, const uint8_t *a)
 {
 	int full = p->len / 8, rest = p->len % 8;
 
-	if (p->family != family)
+	if (p->family != family || p->len > (family == AF_INET ? 32 : 128))
 		return false;
 	if (memcmp(p->addr, a, full))
 		return false;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* UTF-8 validation for text that comes from processes (command names). */
+/*
+ * UTF-8 validation for text that comes from processes (command names): one walker serves the
+ * terminal and JSON escapes and the metrics' label values.
+ */
 #ifndef TT_UTF8_H
 #define TT_UTF8_H
 
