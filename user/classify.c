@@ -260,6 +260,8 @@ static int tt_classify(const struct tt_event *e, struct tt_row *r)
 	}
 	/* the socket's own handshake time, kept when the wire's replaces lat_ms */
 	r->sock_lat_ms = r->lat_ms;
+	r->dir = e->fact == TT_FACT_ACCEPTED || (e->flags & TT_F_PASSIVE) ? TT_MDIR_IN
+									 : TT_MDIR_OUT;
 	return 0;
 }
 
@@ -314,6 +316,9 @@ void cls_release(struct tt_classifier *c, const struct tt_row *r)
 		return;
 	c->total.n[r->type]++;
 	c->window.n[r->type]++;
+	/* counted where the footer counts, before the output filters (-s, -t) */
+	if (c->observe)
+		c->observe(r, c->ctx);
 	if (cfg->summary_only || (cfg->types && !(cfg->types & (1u << r->type))))
 		return;
 	if (!c->cb_err)
@@ -373,6 +378,20 @@ long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live)
 }
 
 /* Active connections: within the kernel-side filters, whoever owns them. */
+void tt_cls_active_by_family(const struct tt_classifier *c, uint64_t *ipv4, uint64_t *ipv6)
+{
+	const struct tt_key *k;
+
+	*ipv4 = *ipv6 = 0;
+	for (size_t i = 0; i < c->active.cap; i++)
+		if (tt_conntab_slot(&c->active, i, &k)) {
+			if (k->family == AF_INET)
+				(*ipv4)++;
+			else
+				(*ipv6)++;
+		}
+}
+
 static int track_active(struct tt_classifier *c, const struct tt_event *e, const struct tt_row *r)
 {
 	if (!key_wanted(c->cfg, &r->key))

@@ -30,6 +30,8 @@
 
 /* Returns < 0 to stop the stream (for example a closed stdout). */
 typedef int (*tt_row_cb)(const struct tt_row *row, void *ctx);
+/* Sees every row the footer counts, whatever the output filters; the same ctx. */
+typedef void (*tt_observe_cb)(const struct tt_row *row, void *ctx);
 
 struct tt_counts {
 	uint64_t n[TT_NTYPES];
@@ -70,11 +72,12 @@ struct tt_join {
 /*
  * Complete here because main.c, the tests and the fuzzer hold it by value;
  * outside the classifier's files only cfg, active, total, window, wire and
- * untracked_flows are read.
+ * untracked_flows are read, and observe is set.
  */
 struct tt_classifier {
 	const struct tt_config *cfg;
 	tt_row_cb cb;
+	tt_observe_cb observe;		/* NULL: none */
 	void *ctx;
 	int cb_err;			/* the callback's first error: later rows only counted */
 	bool wire;			/* the wire view is on: rows join (tt_cls_enable_wire) */
@@ -111,6 +114,8 @@ int tt_cls_seed(const struct tt_classifier *c, struct tt_conntab *into, const st
  * many.
  */
 long tt_cls_prune_active(struct tt_classifier *c, const struct tt_conntab *live);
+/* The active connections (the footer's, but for the kernel's own counts) per family. */
+void tt_cls_active_by_family(const struct tt_classifier *c, uint64_t *ipv4, uint64_t *ipv6);
 void tt_cls_summary(const struct tt_counts *n, double seconds, struct tt_summary *s);
 
 #endif

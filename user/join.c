@@ -265,6 +265,15 @@ static enum tt_type wire_type(const struct tt_wire_event *w)
 	}
 }
 
+/* A wire-only row's direction: who sent the first SYN (@ia) or answered it (@ra), if local. */
+static enum tt_mdir wire_dir(const struct tt_classifier *c, uint16_t family, const uint8_t *ia,
+			     const uint8_t *ra)
+{
+	if (is_local_addr(c, family, ia))
+		return TT_MDIR_OUT;
+	return is_local_addr(c, family, ra) ? TT_MDIR_IN : TT_MDIR_FWD;
+}
+
 static const char *wire_reason(const struct tt_classifier *c, const struct tt_wire_event *w)
 {
 	if (w->fact == TT_WFACT_RESET)
@@ -272,7 +281,7 @@ static const char *wire_reason(const struct tt_classifier *c, const struct tt_wi
 	if (w->fact == TT_WFACT_REFUSED)
 		return "refused";
 	/* traffic between two other hosts: a gateway forwarding it */
-	if (!is_local_addr(c, w->family, w->iaddr) && !is_local_addr(c, w->family, w->raddr))
+	if (wire_dir(c, w->family, w->iaddr, w->raddr) == TT_MDIR_FWD)
 		return "forwarded";
 	return "wire-only";
 }
@@ -287,6 +296,7 @@ static void wire_row(const struct tt_classifier *c, const struct tt_wire_event *
 		r->lat_ms = r->wire_lat_ms;
 	}
 	r->reason = wire_reason(c, w);
+	r->dir = wire_dir(c, w->family, w->iaddr, w->raddr);
 }
 
 /* When the wire TIMEOUT of @f's attempt is due. */
@@ -337,6 +347,7 @@ static void push_wire_timeout(struct tt_classifier *c, struct tt_join_flow *f)
 		      f->retry_syns);
 	r.dur_ms = ns_to_ms(c->join.syn_timeout_ns);
 	r.reason = "syn-timeout";
+	r.dir = wire_dir(c, r.key.family, r.key.saddr, r.key.daddr);
 	if (f->owner_known) {
 		cls_row_set_owner(&r, f->owner_pid, f->owner_comm);
 		r.views |= TT_VIEW_SOCK;

@@ -15,14 +15,6 @@
 #include "netaddr.h"
 #include "tt.h"
 
-/* A row's direction (the "direction" label). */
-enum tt_mdir {
-	TT_MDIR_OUT,		/* a local connect() */
-	TT_MDIR_IN,		/* a peer connected to this host */
-	TT_MDIR_FWD,		/* wire view only: between two other hosts, through a gateway */
-	TT_MDIR_N,
-};
-
 /* The optional labels of --metrics-labels, in their order on a sample. */
 enum tt_mlabel_kind {
 	TT_ML_PORT,		/* the service port: the responder's, never an ephemeral one */
@@ -34,7 +26,6 @@ enum tt_mlabel_kind {
 };
 
 #define TT_METRICS_DEFAULT_MAX_VALUES	100
-#define TT_METRICS_MAX_NETS		64
 #define TT_METRICS_MAX_IFNAMES		16
 /*
  * Label combinations (each a set of series) are capped at this many per

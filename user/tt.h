@@ -54,6 +54,17 @@ struct tt_prefix {
 	uint8_t addr[16];
 };
 
+/* A row's direction: internal, for the metrics' "direction" label; no output shows it. */
+enum tt_mdir {
+	TT_MDIR_OUT,		/* a local connect() */
+	TT_MDIR_IN,		/* a peer connected to this host */
+	TT_MDIR_FWD,		/* wire view only: between two other hosts, through a gateway */
+	TT_MDIR_N,
+};
+
+#define TT_METRICS_ADDR_MAX	64	/* --metrics "[ADDR:]PORT" with its NUL */
+#define TT_METRICS_MAX_NETS	64	/* --metrics-nets prefixes */
+
 struct tt_config {
 	pid_t pids[TT_MAX_PIDS];
 	int npids;
@@ -76,6 +87,11 @@ struct tt_config {
 	enum tt_tc_pref tc_attach;
 	unsigned int syn_timeout;	/* seconds */
 	unsigned int ringbuf_kib;	/* ring buffer size; 0 = TT_RINGBUF_BYTES */
+	char metrics[TT_METRICS_ADDR_MAX];	/* --metrics [ADDR:]PORT; "" = no endpoint */
+	unsigned int metrics_labels;	/* --metrics-labels: bits of enum tt_mlabel_kind */
+	unsigned int metrics_max_values;	/* --metrics-max-values; 0 = the default */
+	struct tt_prefix metrics_nets[TT_METRICS_MAX_NETS];	/* --metrics-nets */
+	int metrics_nnets;
 };
 
 /* A connection's identity inside one network namespace. */
@@ -110,6 +126,7 @@ struct tt_row {
 	double wire_lat_ms;		/* < 0: n/a */
 	int ifindex;			/* interface the wire view saw it on; 0: none */
 	int wire_syns;			/* SYNs the wire saw; 0: n/a */
+	enum tt_mdir dir;		/* who opened it, relative to this host */
 };
 
 struct tt_summary {

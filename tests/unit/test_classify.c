@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 #include "classify.h"
+#include "metrics.h"
 
 enum { TCP_ESTABLISHED = 1, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
        TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK };
@@ -649,6 +650,82 @@ static void test_stop_on_output_error(void **state)
 	assert_int_equal(tt_cls_feed(&f->cls, &e), -EPIPE);
 }
 
+/* The observer sees every counted row, with its direction, whatever -s and -t let out. */
+static void count_into_metrics(const struct tt_row *r, void *ctx)
+{
+	tt_metrics_observe_row(ctx, r, r->dir);
+}
+
+static bool page_has(struct tt_metrics *m, const char *line)
+{
+	struct tt_buf b;
+	bool ret;
+
+	tt_buf_init(&b, 1 << 20);
+	assert_int_equal(tt_metrics_render(m, &b), 0);
+	ret = strstr(b.p, line) != NULL;
+	tt_buf_free(&b);
+	return ret;
+}
+
+static void test_socket_rows_directions_and_metrics(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_metrics_config mc = { 0 };
+	struct tt_event con = ev(TT_FACT_ACTIVE_EST, 9000, 1);
+	struct tt_event acc = server_ev(TT_FACT_ACCEPTED, 2);
+	struct tt_event ref = closed(9001, 3, TCP_SYN_SENT, ECONNREFUSED);
+	struct tt_event srv_close = server_ev(TT_FACT_CLOSED, 4);
+	struct tt_metrics *m;
+
+	srv_close.oldstate = TCP_CLOSE_WAIT;
+	srv_close.close_how = TT_CLOSE_TIME_WAIT;
+	assert_int_equal(tt_metrics_new(&m, &mc), 0);
+	f->cls.observe = count_into_metrics;
+	f->cls.ctx = m;
+	f->cfg.summary_only = true;
+	tt_cls_feed(&f->cls, &con);
+	tt_cls_feed(&f->cls, &acc);
+	tt_cls_feed(&f->cls, &ref);
+	tt_cls_feed(&f->cls, &srv_close);
+	tt_cls_flush(&f->cls, 1000 * MS, true);
+	assert_int_equal(f->sink.n, 0);		/* -s: no row out, every row counted */
+	assert_int_equal(f->cls.total.n[TT_CLOSE], 1);
+	assert_true(page_has(m, "{type=\"connect\",direction=\"out\",family=\"ipv4\"} 1\n"));
+	assert_true(page_has(m, "{type=\"accept\",direction=\"in\",family=\"ipv4\"} 1\n"));
+	assert_true(page_has(m, "{type=\"refused\",direction=\"out\",family=\"ipv4\"} 1\n"));
+	assert_true(page_has(m, "{type=\"close\",direction=\"in\",family=\"ipv4\"} 1\n"));
+	assert_true(page_has(m, "{type=\"close\",direction=\"out\",family=\"ipv4\"} 0\n"));
+	tt_metrics_free(m);
+}
+
+/* Wire-only rows: out or in when an end is an attached address, fwd when neither is. */
+static void test_wire_rows_directions(void **state)
+{
+	struct fixture *f = *state;
+	struct tt_prefix local = { .family = AF_INET, .len = 24, .addr = { 10, 0, 0, 1 } };
+	struct tt_wire_event out = wev(TT_WFACT_REFUSED, 1, 1001);
+	struct tt_wire_event in = wev(TT_WFACT_REFUSED, 1, 1002);
+	struct tt_wire_event fwd = wev(TT_WFACT_REFUSED, 1, 1003);
+
+	memcpy(in.iaddr, (uint8_t[]){ 10, 0, 0, 9 }, 4);
+	memcpy(in.raddr, (uint8_t[]){ 10, 0, 0, 1 }, 4);
+	memcpy(fwd.iaddr, (uint8_t[]){ 10, 0, 1, 7 }, 4);
+	memcpy(fwd.raddr, (uint8_t[]){ 10, 0, 2, 8 }, 4);
+	in.iport = 40001;
+	fwd.iport = 40002;
+	tt_cls_enable_wire(&f->cls, 3, &local, 1);
+	tt_cls_feed_wire(&f->cls, &out);
+	tt_cls_feed_wire(&f->cls, &in);
+	tt_cls_feed_wire(&f->cls, &fwd);
+	tt_cls_flush(&f->cls, 5000 * MS, true);
+	assert_int_equal(f->sink.n, 3);
+	assert_int_equal(f->sink.rows[0].dir, TT_MDIR_OUT);
+	assert_int_equal(f->sink.rows[1].dir, TT_MDIR_IN);
+	assert_int_equal(f->sink.rows[2].dir, TT_MDIR_FWD);
+	assert_string_equal(f->sink.rows[0].reason, "refused");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +755,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_joined_close_waits_only_the_rst_hold, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_late_close_takes_the_wire_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_rows_directions_and_metrics, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wire_rows_directions, setup, teardown),
 		cmocka_unit_test(test_summary_math),
 		cmocka_unit_test_setup_teardown(test_stop_on_output_error, setup, teardown),
 	};
