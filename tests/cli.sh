@@ -60,6 +60,16 @@ usage_error "--ringbuf" --ringbuf 3
 usage_error "--xdp" --xdp=fast -i lo
 usage_error "--xdp needs --iface" --xdp
 usage_error "--tc-attach" --tc-attach x
+usage_error "--metrics" --metrics 0
+usage_error "--metrics" --metrics 127.0.0.1:0
+usage_error "--metrics" --metrics localhost:9100
+usage_error "--metrics" --metrics ::1:9100
+usage_error "--metrics-labels" --metrics 9100 --metrics-labels port,pid
+usage_error "--metrics-max-values" --metrics 9100 --metrics-max-values 1001
+usage_error "--metrics-nets" --metrics 9100 --metrics-nets 10.0.0.0/8,
+usage_error "--metrics-labels needs --metrics" --metrics-labels port
+usage_error "--metrics-nets needs --metrics" --metrics-nets 10.0.0.0/8
+usage_error "'--metrics' needs a value" --metrics
 usage_error "--type" -t "$(printf 'CONNECT,%.0s' $(seq 1 300))X"
 
 check() {

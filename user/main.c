@@ -4,13 +4,16 @@
  * handshake latency and a footer of rates.  main() owns the exit status.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "classify.h"
+#include "http.h"
 #include "loader.h"
+#include "metrics.h"
 #include "opts.h"
 #include "output.h"
 #include "seed.h"
@@ -38,6 +41,8 @@ struct app {
 	uint64_t kwindow[TT_CNT_MAX];	/* kernel counters when the interval began */
 	uint64_t lost_resynced;	/* lost facts when active connections were last re-read */
 	uint64_t resync_ns;
+	struct tt_http *http;		/* --metrics: the endpoint, opened before the views */
+	struct tt_metrics *metrics;	/* created once the views are up */
 };
 
 static uint64_t mono_ns(void)
@@ -53,6 +58,14 @@ static int on_row(const struct tt_row *r, void *ctx)
 	struct app *a = ctx;
 
 	return tt_out_row(&a->out, r);
+}
+
+static void on_counted_row(const struct tt_row *r, void *ctx)
+{
+	struct app *a = ctx;
+
+	if (a->metrics)
+		tt_metrics_observe_row(a->metrics, r, r->dir);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -87,6 +100,20 @@ static void resync_after_loss(struct app *a, uint64_t lost, bool last, uint64_t 
 	a->resync_ns = now_ns;
 }
 
+/* The footer's losses from the kernel's counters @cnt: lost facts, truncated packets, evicted flows. */
+static void kernel_losses(struct app *a, const uint64_t *cnt, struct tt_summary *s)
+{
+	s->lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
+	s->truncated = cnt[TT_CNT_WIRE_TRUNCATED];
+	s->evicted = -1;
+	if (a->wire.skel) {
+		long live = tt_wire_live_flows(&a->wire);
+		int64_t ev = (int64_t)cnt[TT_CNT_FLOW_NEW] - (int64_t)cnt[TT_CNT_FLOW_END] - live;
+
+		s->evicted = ev > 0 ? ev : 0;
+	}
+}
+
 /*
  * @base: the kernel's counters when the period began (NULL: at start).  With
  * count_only the kernel counts the connections that open and close in order
@@ -101,7 +128,7 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	int64_t active;
 
 	tt_bpf_counters(&a->bpf, cnt);
-	s.lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);
+	kernel_losses(a, cnt, &s);
 	resync_after_loss(a, s.lost, !base, now_ns);
 	if (!base)
 		base = zero;
@@ -116,15 +143,74 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 	if (base != zero)
 		memcpy(base, cnt, sizeof(cnt));
 	s.untracked = cnt[TT_CNT_SOCK_FULL] + a->cls.untracked_flows;
-	s.truncated = cnt[TT_CNT_WIRE_TRUNCATED];
-	s.evicted = -1;
-	if (a->wire.skel) {
-		long live = tt_wire_live_flows(&a->wire);
-		int64_t ev = (int64_t)cnt[TT_CNT_FLOW_NEW] - (int64_t)cnt[TT_CNT_FLOW_END] - live;
-
-		s.evicted = ev > 0 ? ev : 0;
-	}
 	return tt_out_summary(&a->out, &s);
+}
+
+/*
+ * The page at scrape time: the gauges and loss counters refreshed first, with
+ * the footer's arithmetic.  With --metrics the kernel counts no connection
+ * itself (loader.c), so the classifier's active set is the footer's number.
+ */
+static int render_metrics(void *ctx, struct tt_buf *body)
+{
+	uint64_t cnt[TT_CNT_MAX] = { 0 }, v4, v6;
+	struct tt_summary s = { 0 };
+	struct app *a = ctx;
+
+	if (!a->metrics)
+		return -EAGAIN;
+	tt_bpf_counters(&a->bpf, cnt);
+	kernel_losses(a, cnt, &s);
+	tt_cls_active_by_family(&a->cls, &v4, &v6);
+	tt_metrics_set_active(a->metrics, v4, v6);
+	tt_metrics_set_losses(a->metrics, s.lost, s.evicted > 0 ? s.evicted : 0, s.truncated);
+	return tt_metrics_render(a->metrics, body);
+}
+
+/* The metric set, once the views are up (build_info names the hooks they chose). */
+static int start_metrics(struct app *a)
+{
+	struct tt_metrics_config mc = {
+		.labels = a->cfg.metrics_labels,
+		.max_values = a->cfg.metrics_max_values,
+		.nnets = a->cfg.metrics_nnets,
+		.version = TT_VERSION,
+		.accept_hook = a->bpf.accept_hook,
+		.tc_attach = a->wire.n ? a->wire.tc_path : NULL,
+		.start_time = (double)time(NULL),
+	};
+	int ret;
+
+	memcpy(mc.nets, a->cfg.metrics_nets, sizeof(mc.nets));
+	ret = tt_metrics_new(&a->metrics, &mc);
+	if (ret)
+		return ret;
+	for (int i = 0; i < a->wire.n; i++)
+		tt_metrics_add_ifname(a->metrics, a->wire.ifaces[i].ifindex,
+				      a->wire.ifaces[i].name);
+	a->cls.observe = on_counted_row;
+	return 0;
+}
+
+/*
+ * Waits for ring buffer records, or with --metrics for them or an HTTP
+ * client, and serves the client; the ring is read by the caller.  0 or -errno.
+ */
+static int wait_events(struct app *a, struct ring_buffer *rb)
+{
+	struct pollfd p[2] = {
+		{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+		{ .fd = a->http ? tt_http_fd(a->http) : -1, .events = POLLIN },
+	};
+	int ret;
+
+	if (!a->http)
+		return ring_buffer__poll(rb, TT_POLL_MS);
+	ret = poll(p, 2, tt_http_timeout_ms(a->http, TT_POLL_MS));
+	if (ret < 0)
+		return -errno;
+	tt_http_run(a->http);
+	return 0;
 }
 
 static int install_signals(void)
@@ -148,7 +234,7 @@ static int run(struct app *a, struct ring_buffer *rb)
 	int ret = 0;
 
 	while (!exiting) {
-		ret = ring_buffer__poll(rb, TT_POLL_MS);
+		ret = wait_events(a, rb);
 		if (ret == -EINTR) {
 			ret = 0;
 			continue;
@@ -225,6 +311,10 @@ static int start(struct app *a, struct ring_buffer **rb)
 	if (tt_seed_all(&a->cls, a->cfg.netns))
 		tt_err("seeding active connections: %s (counting only new ones)",
 		       strerror(errno));
+	if (a->http && start_metrics(a)) {
+		tt_err("creating the metrics: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -281,8 +371,17 @@ int main(int argc, char **argv)
 		tt_err("out of memory");
 		return TT_EXIT_RUNTIME;
 	}
+	/* before the views: a port in use ends tcptrack before anything is attached */
+	if (a.cfg.metrics[0] &&
+	    tt_http_open(&a.http, a.cfg.metrics, render_metrics, &a, err, sizeof(err))) {
+		fprintf(stderr, "tcptrack: %s\n", err);
+		tt_cls_free(&a.cls);
+		return TT_EXIT_RUNTIME;
+	}
 	status = start(&a, &rb) ? TT_EXIT_RUNTIME : trace(&a, rb);
 
+	tt_http_close(a.http);
+	tt_metrics_free(a.metrics);
 	ring_buffer__free(rb);
 	tt_wire_stop(&a.wire);
 	tt_bpf_stop(&a.bpf);

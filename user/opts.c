@@ -11,10 +11,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "opts.h"
 #include "escape.h"
+#include "metrics.h"
+#include "netaddr.h"
 #include "vocab.h"
 
 int tt_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -42,6 +45,10 @@ enum {
 	OPT_SYN_TIMEOUT,
 	OPT_TC_ATTACH,
 	OPT_RINGBUF,
+	OPT_METRICS,
+	OPT_METRICS_LABELS,
+	OPT_METRICS_MAX_VALUES,
+	OPT_METRICS_NETS,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +70,10 @@ static const struct option long_opts[] = {
 	{ "syn-timeout", required_argument, NULL, OPT_SYN_TIMEOUT },
 	{ "tc-attach", required_argument, NULL, OPT_TC_ATTACH },
 	{ "ringbuf", required_argument, NULL, OPT_RINGBUF },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
+	{ "metrics-max-values", required_argument, NULL, OPT_METRICS_MAX_VALUES },
+	{ "metrics-nets", required_argument, NULL, OPT_METRICS_NETS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -98,6 +109,12 @@ void tt_usage(FILE *f, const char *prog)
 "      --interval SECS        print the summary footer every SECS seconds\n"
 "  -s, --summary              no event lines, only the summary footer\n"
 "  -d, --duration SECS        stop after SECS seconds\n"
+"Metrics (Prometheus, docs/metrics.md):\n"
+"      --metrics [ADDR:]PORT  serve GET /metrics on ADDR (default 127.0.0.1)\n"
+"      --metrics-labels LIST  add labels: port, comm, iface, netns, remote_net\n"
+"      --metrics-max-values N\n"
+"                             values kept per label; new ones fold into \"other\" (100)\n"
+"      --metrics-nets CIDRS   the remote_net label's prefixes, e.g. 10.0.0.0/8,fd00::/8\n"
 "Other:\n"
 "      --ringbuf KIB          kernel ring buffer size, a power of two (default 8192)\n"
 "      --accept-hook HOOK     auto (default), fexit, kprobe, syscall, or listener (no\n"
@@ -114,6 +131,7 @@ void tt_usage(FILE *f, const char *prog)
 "  tcptrack -s --interval 5        connection and failure rates every 5 s\n"
 "  tcptrack --netns blue -t CONNECT,REFUSED\n"
 "  tcptrack -i eth0 -o wide        both views: PIDs and wire-measured latency\n"
+"  tcptrack -s --metrics 9464      counters for Prometheus on 127.0.0.1:9464\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure (privileges, BPF load/attach), 2 usage error.\n",
 		prog, TT_DEFAULT_SYN_TIMEOUT);
@@ -305,6 +323,21 @@ _Static_assert(INT_MAX == 2147483647, "--pid's message names INT_MAX");
 static const struct list_opt pid_opt = { "--pid", one_pid, TT_MAX_PIDS,
 					 "process ids (1-2147483647)" };
 static const struct list_opt port_opt = { "--port", one_port, TT_MAX_PORTS, "ports 1-65535" };
+static int one_net(const char *s, void *ctx)
+{
+	struct tt_config *cfg = ctx;
+	struct tt_prefix p;
+
+	if (tt_cidr_parse(s, &p))
+		return -EINVAL;
+	if (cfg->metrics_nnets >= TT_METRICS_MAX_NETS)
+		return -E2BIG;
+	cfg->metrics_nets[cfg->metrics_nnets++] = p;
+	return 0;
+}
+
+static const struct list_opt nets_opt = { "--metrics-nets", one_net, TT_METRICS_MAX_NETS,
+					  "CIDR prefixes such as 10.0.0.0/8" };
 static const struct list_opt iface_opt = { "--iface", one_iface, TT_MAX_IFACES,
 					   "interface names (1-15 characters)" };
 
@@ -401,6 +434,39 @@ static int set_ringbuf(struct parser *p, const char *arg)
 	return 0;
 }
 
+/* --metrics: [ADDR:]PORT, checked here so that a typo is a usage error, not a runtime one. */
+static int set_metrics(struct parser *p, const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (strlen(arg) >= sizeof(p->cfg->metrics) || tt_listen_addr_parse(arg, &ss, &len) ||
+	    ((struct sockaddr_in *)&ss)->sin_port == 0)
+		return fail(p, "invalid --metrics '%s': expected [ADDR:]PORT, port 1-65535, "
+			    "an IPv6 address in brackets", arg);
+	strcpy(p->cfg->metrics, arg);
+	return 0;
+}
+
+static int set_metrics_labels(struct parser *p, const char *arg)
+{
+	if (tt_metrics_parse_labels(arg, &p->cfg->metrics_labels))
+		return fail(p, "invalid --metrics-labels '%s': expected port, comm, iface, netns or "
+			    "remote_net, comma separated", arg);
+	return 0;
+}
+
+static int set_metrics_max_values(struct parser *p, const char *arg)
+{
+	unsigned long v;
+
+	if (tt_parse_uint(arg, 1, TT_MLABEL_CAP_MAX, &v))
+		return fail(p, "invalid --metrics-max-values '%s': expected 1 to %d", arg,
+			    TT_MLABEL_CAP_MAX);
+	p->cfg->metrics_max_values = v;
+	return 0;
+}
+
 /* What getopt_long rejected (@c is ':' or '?'), named as the user typed it. */
 static int getopt_error(struct parser *p, int c)
 {
@@ -456,6 +522,14 @@ static int apply(struct parser *p, int c, const char *arg)
 		return set_seconds(p, "--syn-timeout", arg, 600, &cfg->syn_timeout);
 	case OPT_RINGBUF:
 		return set_ringbuf(p, arg);
+	case OPT_METRICS:
+		return set_metrics(p, arg);
+	case OPT_METRICS_LABELS:
+		return set_metrics_labels(p, arg);
+	case OPT_METRICS_MAX_VALUES:
+		return set_metrics_max_values(p, arg);
+	case OPT_METRICS_NETS:
+		return set_list(p, &nets_opt, arg);
 	case '4':
 		p->v4 = true;
 		return 0;
@@ -493,6 +567,11 @@ static int finish(struct parser *p)
 		return fail(p, "options -4 and -6 exclude each other");
 	if (cfg->xdp && !cfg->nifaces)
 		return fail(p, "--xdp needs --iface");
+	if (!cfg->metrics[0] && (cfg->metrics_labels || cfg->metrics_max_values ||
+				 cfg->metrics_nnets))
+		return fail(p, "%s needs --metrics",
+			    cfg->metrics_labels ? "--metrics-labels" :
+			    cfg->metrics_nnets ? "--metrics-nets" : "--metrics-max-values");
 	if (!cfg->syn_timeout)
 		cfg->syn_timeout = TT_DEFAULT_SYN_TIMEOUT;
 	cfg->family = p->v4 ? AF_INET : p->v6 ? AF_INET6 : 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "opts.h"
+#include "metrics.h"
 
 #define ARGV(...) ((char *[]){ "tcptrack", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "tcptrack", __VA_ARGS__ }) / sizeof(char *)))
@@ -87,6 +88,61 @@ static void test_errors_name_the_option(void **state)
 	}
 }
 
+static void test_metrics_options(void **state)
+{
+	struct tt_config cfg;
+	char err[256] = "";
+
+	assert_int_equal(PARSE(&cfg, err, "-s"), 0);
+	assert_string_equal(cfg.metrics, "");
+	assert_int_equal(PARSE(&cfg, err, "--metrics", "9464"), 0);
+	assert_string_equal(cfg.metrics, "9464");
+	assert_int_equal(cfg.metrics_labels + cfg.metrics_max_values + cfg.metrics_nnets, 0);
+	assert_int_equal(PARSE(&cfg, err, "--metrics", "[::1]:9100", "--metrics-labels",
+			       "port,remote_net", "--metrics-max-values", "1000", "--metrics-nets",
+			       "10.0.0.0/8,fd00::/8"), 0);
+	assert_string_equal(cfg.metrics, "[::1]:9100");
+	assert_int_equal(cfg.metrics_labels, (1u << TT_ML_PORT) | (1u << TT_ML_REMOTE_NET));
+	assert_int_equal(cfg.metrics_max_values, 1000);
+	assert_int_equal(cfg.metrics_nnets, 2);
+	assert_int_equal(cfg.metrics_nets[1].family, AF_INET6);
+	assert_int_equal(cfg.metrics_nets[1].len, 8);
+}
+
+static void test_metrics_errors(void **state)
+{
+	static const struct {
+		const char *args[4], *want;
+	} cases[] = {
+		{ { "--metrics", "0" }, "--metrics" },
+		{ { "--metrics", "127.0.0.1:0" }, "--metrics" },
+		{ { "--metrics", "65536" }, "--metrics" },
+		{ { "--metrics", "::1:9100" }, "--metrics" },
+		{ { "--metrics", "localhost:9100" }, "--metrics" },
+		{ { "--metrics", "9100", "--metrics-labels", "pid" }, "--metrics-labels" },
+		{ { "--metrics", "9100", "--metrics-labels", "port," }, "--metrics-labels" },
+		{ { "--metrics", "9100", "--metrics-max-values", "0" }, "--metrics-max-values" },
+		{ { "--metrics", "9100", "--metrics-max-values", "1001" }, "--metrics-max-values" },
+		{ { "--metrics", "9100", "--metrics-nets", "10.0.0.0/33" }, "--metrics-nets" },
+		{ { "--metrics-labels", "port" }, "--metrics-labels needs --metrics" },
+		{ { "--metrics-nets", "10.0.0.0/8" }, "--metrics-nets needs --metrics" },
+		{ { "--metrics-max-values", "5" }, "--metrics-max-values needs --metrics" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tt_config cfg;
+		char err[256] = "";
+		char *argv[6] = { "tcptrack" };
+		int argc = 1;
+
+		for (int j = 0; j < 4 && cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		assert_int_equal(tt_parse_args(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, cases[i].want));
+		assert_null(strchr(err, '\n'));
+	}
+}
+
 static void test_netns_by_path_and_inode(void **state)
 {
 	struct tt_config cfg;
@@ -132,6 +188,8 @@ int main(void)
 		cmocka_unit_test(test_everything),
 		cmocka_unit_test(test_failed_narrows_types),
 		cmocka_unit_test(test_errors_name_the_option),
+		cmocka_unit_test(test_metrics_options),
+		cmocka_unit_test(test_metrics_errors),
 		cmocka_unit_test(test_netns_by_path_and_inode),
 		cmocka_unit_test(test_repeatable_calls),
 		cmocka_unit_test(test_parse_uint),
