@@ -23,11 +23,15 @@
 #define TT_RESYNC_NS	(10 * 1000000000ull)
 
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t footer_wanted;	/* SIGUSR1: the footer now, as dd does */
 static char outbuf[1 << 16];	/* stdout's buffer when it is not a terminal */
 
 static void on_signal(int sig)
 {
-	exiting = 1;
+	if (sig == SIGUSR1)
+		footer_wanted = 1;
+	else
+		exiting = 1;
 }
 
 struct app {
@@ -220,7 +224,7 @@ static int install_signals(void)
 	/* no SA_RESTART: a signal must interrupt the ring buffer poll */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
-	    sigaction(SIGHUP, &sa, NULL))
+	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGUSR1, &sa, NULL))
 		return -errno;
 	/* a closed stdout is an EPIPE from write(), handled as a quiet end */
 	signal(SIGPIPE, SIG_IGN);
@@ -234,6 +238,15 @@ static int run(struct app *a, struct ring_buffer *rb)
 	int ret = 0;
 
 	while (!exiting) {
+		/* the totals since start, as the last footer will; the interval's window goes on */
+		if (footer_wanted) {
+			footer_wanted = 0;
+			if (print_summary(a, &a->cls.total, NULL, a->start_ns, mono_ns()) ||
+			    tt_out_flush(&a->out)) {
+				a->out_err = 1;
+				return TT_EXIT_OK;
+			}
+		}
 		ret = wait_events(a, rb);
 		if (ret == -EINTR) {
 			ret = 0;

@@ -108,7 +108,7 @@ void tt_usage(FILE *f, const char *prog)
 "  -o, --output FORMAT        table (default), wide, or json (one object per line)\n"
 "      --interval SECS        print the summary footer every SECS seconds\n"
 "  -s, --summary              no event lines, only the summary footer\n"
-"  -d, --duration SECS        stop after SECS seconds\n"
+"  -d, --duration SECS        stop after SECS seconds (SIGUSR1 prints the footer now)\n"
 "Metrics (Prometheus, docs/metrics.md):\n"
 "      --metrics [ADDR:]PORT  serve GET /metrics on ADDR (default 127.0.0.1)\n"
 "      --metrics-labels LIST  add labels: port, comm, iface, netns, remote_net\n"
