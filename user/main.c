@@ -104,7 +104,7 @@ static void resync_after_loss(struct app *a, uint64_t lost, bool last, uint64_t 
 	a->resync_ns = now_ns;
 }
 
-/* The footer's losses from the kernel's counters @cnt: lost facts, truncated packets, evicted flows. */
+/* The footer's losses from the kernel's counters @cnt: lost facts, truncated packets, evictions. */
 static void kernel_losses(struct app *a, const uint64_t *cnt, struct tt_summary *s)
 {
 	s->lost = cnt[TT_CNT_RB_FULL] + tt_bpf_skipped(&a->bpf, cnt[TT_CNT_STATE_RESCUED]);

@@ -35,7 +35,7 @@ static const char *const label_names[TT_ML_N] = {
 
 struct cell {
 	uint16_t v[TT_ML_N];		/* each optional label's value index */
-	uint8_t seen;			/* bit d * NFAM + f: an event of direction d, family f */
+	uint8_t seen;			/* bit d * NFAM + f: events of direction d, family f */
 	uint64_t events[TT_NTYPES][TT_MDIR_N][NFAM];
 	struct tt_hist hs[TT_MDIR_N][TT_HVIEW_N];
 };
