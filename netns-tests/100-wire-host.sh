@@ -24,7 +24,7 @@ table inet tcptrack_test {
 }
 NFT
 ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_syn_retries=1
-ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -l -w "$WORK/hs.pcap" 'tcp port 7101 or tcp port 7108' 2>"$WORK/tcpdump.err" &
+ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n --immediate-mode -U -w "$WORK/hs.pcap" 'tcp port 7101 or tcp port 7108' 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 BG_PIDS+=($TCPDUMP_PID)
 wait_for "tcpdump to listen" 5 has_lines "$WORK/tcpdump.err" listening
@@ -63,6 +63,11 @@ wait_for "every connection's lines" 10 reported CONNECT:7101 ACCEPT:7101 CLOSE:7
 	REFUSED:7102 TIMEOUT:7103 REFUSED:7104 TIMEOUT:7105 RESET:7106 CONNECT:7107 CONNECT:7108 \
 	ACCEPT:7108
 stop_tracker
+# tcpdump gets packets from the kernel as they come (--immediate-mode) and
+# writes each at once (-U); it is stopped only once the last one is written,
+# or packets still queued in the kernel at SIGINT are never read.
+pcap_has() { [ "$(tcpdump -n -r "$WORK/hs.pcap" "tcp port $1" 2>/dev/null | wc -l)" -ge "$2" ]; }
+wait_for "tcpdump to write the 7108 handshake and data" 10 pcap_has 7108 3
 kill -INT $TCPDUMP_PID; wait $TCPDUMP_PID 2>/dev/null
 [ "$TT_RC" -eq 0 ] || fail "exit status $TT_RC"
 
