@@ -9,20 +9,97 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* whether the running kernel has helper @name (BPF_FUNC_@name), resolved by libbpf at load */
+#define HAVE_HELPER(name) bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_##name)
 
 /*
  * The socket inet_csk_accept() returned, in an fexit program.  Linux 6.10
  * took the function from four arguments to two, 92ef0fd55ac8 ("net: change
  * proto and proto_ops accept type"), which broke fexit programs that read the
  * return value from a fixed slot of ctx; bpf_get_func_ret() finds it for any
- * argument count.
+ * argument count.  Before that helper, f92c1e183604 ("bpf: Add
+ * get_func_[arg|ret|arg_cnt] helpers", 5.17), the slot follows the four
+ * arguments, and struct proto_accept_arg, which came with the change, is absent.
  */
 static __always_inline const struct sock *accept_fexit_ret(__u64 *ctx)
 {
 	__u64 ret = 0;
 
-	bpf_get_func_ret(ctx, &ret);
+	if (HAVE_HELPER(get_func_ret))
+		bpf_get_func_ret(ctx, &ret);
+	else if (!bpf_core_type_exists(struct proto_accept_arg))
+		ret = ctx[4];
+	/* keeps clang from sinking both reads into one through a merged pointer */
+	barrier_var(ret);
 	return (const struct sock *)ret;
+}
+
+/*
+ * Argument @n of a function whose arguments never changed, in an fexit
+ * program: bpf_get_func_arg() (5.17, f92c1e183604) where the kernel has it,
+ * the fixed slot of ctx before.
+ */
+static __always_inline __u64 fexit_arg(__u64 *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	if (HAVE_HELPER(get_func_arg))
+		bpf_get_func_arg(ctx, n, &v);
+	else
+		v = ctx[n];
+	barrier_var(v);	/* one read per branch: the verifier refuses a moved ctx pointer */
+	return v;
+}
+
+/*
+ * The return value of such a function with @nargs arguments: bpf_get_func_ret()
+ * (5.17, f92c1e183604), or the slot after the arguments before.
+ */
+static __always_inline __u64 fexit_ret(__u64 *ctx, __u32 nargs)
+{
+	__u64 v = 0;
+
+	if (HAVE_HELPER(get_func_ret))
+		bpf_get_func_ret(ctx, &v);
+	else
+		v = ctx[nargs];
+	barrier_var(v);	/* one read per branch: the verifier refuses a moved ctx pointer */
+	return v;
+}
+
+/*
+ * The current task's open files.  bpf_get_current_task_btf(), 3ca1032ab7ab
+ * ("bpf: Add bpf_get_current_task_btf() helper", 5.11), gives a typed task
+ * read with plain loads; before it, bpf_get_current_task() gives an untyped
+ * one, read with probe reads.  The caller reads the table with probe reads.
+ */
+static __always_inline struct fdtable *current_fdtable(void)
+{
+	if (HAVE_HELPER(get_current_task_btf))
+		return bpf_get_current_task_btf()->files->fdt;
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files, fdt);
+}
+
+/*
+ * The current task's saved user registers, at a syscall's exit, for probe
+ * reads.  bpf_task_pt_regs(), dd6e10fbd9fb ("bpf: Add bpf_task_pt_regs()
+ * helper", 5.15), where the kernel has it; before, x86-64's task_pt_regs():
+ * the registers sit at the top of the task's 16 KiB stack (THREAD_SIZE
+ * without KASAN, no padding on 64 bits).  NULL elsewhere: the caller reports nothing.
+ */
+static __always_inline struct pt_regs *current_syscall_regs(void)
+{
+	if (HAVE_HELPER(task_pt_regs))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+#if defined(__TARGET_ARCH_x86)
+	char *stack = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack);
+
+	return (struct pt_regs *)(stack + 16384) - 1;
+#else
+	return NULL;
+#endif
 }
 
 /*

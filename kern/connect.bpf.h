@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include "tcptrack.h"
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "event.bpf.h"
 #include "net.h"
 #include "sock.bpf.h"
@@ -93,7 +94,9 @@ static __always_inline void on_exit_connect(long ret)
 
 	if (ret != -ENETUNREACH && ret != -EHOSTUNREACH)
 		return;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = current_syscall_regs();
+	if (!regs)
+		return;
 	sk = fd_to_sk(PT_REGS_PARM1_CORE_SYSCALL(regs));
 	if (!sk)
 		return;
@@ -125,15 +128,14 @@ static __always_inline void on_exit_connect(long ret)
 static __always_inline void on_connect_ret(__u64 *ctx)
 {
 	struct connect_dst c = {};
-	__u64 ret = 0, sk = 0, uaddr = 0;
-	int err;
+	/* tcp_v{4,6}_connect(sk, uaddr, addr_len) */
+	int err = -(int)fexit_ret(ctx, 3);
+	__u64 sk, uaddr;
 
-	bpf_get_func_ret(ctx, &ret);
-	err = -(int)ret;
 	if (err != ENETUNREACH && err != EHOSTUNREACH)
 		return;
-	bpf_get_func_arg(ctx, 0, &sk);
-	bpf_get_func_arg(ctx, 1, &uaddr);
+	sk = fexit_arg(ctx, 0);
+	uaddr = fexit_arg(ctx, 1);
 	/* the sockaddr was copied into the kernel by connect() */
 	if (read_sockaddr(&c, (const void *)uaddr, false))
 		return;

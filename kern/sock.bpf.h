@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include "tcptrack.h"
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "state.h"
 
 /* a tcp_sock's member of its sock_common, by its whole path: one CO-RE access each */
@@ -108,15 +109,13 @@ static __always_inline void set_owner(struct tt_sock *ts)
 /* The socket behind the current process's descriptor @fd, or NULL. */
 static __always_inline const struct sock *fd_to_sk(long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
+	struct fdtable *fdt = current_fdtable();
 	struct file **fds, *f;
 	struct socket *sock;
 
-	/* task, files and fdtable by direct loads; the rest are untyped */
-	if (fd < 0 || fd >= fdt->max_fds)
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
 		return NULL;
-	fds = fdt->fd;
+	fds = BPF_CORE_READ(fdt, fd);
 	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
