@@ -118,6 +118,11 @@ $(OUT)/%.bpf.o: kern/%.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/$*.bpf.d -c $< -o $@
 
+# the wire programs again, for kernels without BPF atomic compare-and-exchange (before 5.12)
+$(OUT)/wire_noxchg.bpf.o: kern/wire.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DTT_NO_CMPXCHG -MMD -MP -MF $(OUT)/wire_noxchg.bpf.d -c $< -o $@
+
 $(OUT)/foreign.bpf.o: tests/bpf/foreign.bpf.c $(OUT)/vmlinux.h $(BPF_STAMP) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(OUT)/foreign.bpf.d -c $< -o $@
@@ -127,7 +132,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUT)/loader.o: $(OUT)/tcptrack.skel.h
-$(OUT)/wire.o: $(OUT)/wire.skel.h
+$(OUT)/wire.o: $(OUT)/wire.skel.h $(OUT)/wire_noxchg.skel.h
 $(addprefix $(OUT)/,$(VERSION_USERS) $(addprefix asan/,$(VERSION_USERS)) \
 	$(addprefix fuzz/obj/,$(VERSION_USERS))): $(VERSION_STAMP)
 

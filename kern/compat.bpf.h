@@ -129,4 +129,20 @@ static __always_inline bool child_never_connected(int oldstate)
 	return oldstate == TCP_SYN_RECV;
 }
 
+/*
+ * Sets *@p to 0 if it still holds @seen.  Atomic compare-and-exchange came
+ * with 5ffa25502b5a ("bpf: Add instructions for atomic_[cmp]xchg", 5.12);
+ * older kernels refuse a whole object that holds one, so the wire programs
+ * are built a second time with TT_NO_CMPXCHG (user/wire.c tries both).
+ * There a plain store may erase a count added between the read and the store.
+ */
+static __always_inline void reset_if_unchanged(__s64 *p, __s64 seen)
+{
+#ifdef TT_NO_CMPXCHG
+	*(volatile __s64 *)p = 0;
+#else
+	__sync_val_compare_and_swap(p, seen, 0);
+#endif
+}
+
 #endif /* TT_COMPAT_BPF_H */

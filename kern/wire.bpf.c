@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrack.h"
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "net.h"
 #include "parse.h"
 #include "state.h"
@@ -324,7 +325,7 @@ static __always_inline void handle(void *data, void *data_end, __u32 ifindex, __
 			 * What is still counted is stale: evicted, or miscounted by
 			 * a race.  Only if no SYN-ACK counted itself meanwhile.
 			 */
-			__sync_val_compare_and_swap(&pending_count[slot], pending, 0);
+			reset_if_unchanged(&pending_count[slot], pending);
 			return;
 		}
 		if (!wanted(&p))

@@ -28,6 +28,7 @@
 #include "wire.h"
 #include "skel_common.h"
 #include "wire.skel.h"
+#include "wire_noxchg.skel.h"
 
 /* Debian 12's uapi headers predate tcx (Linux 6.6). */
 #ifndef BPF_TCX_INGRESS
@@ -326,34 +327,66 @@ void tt_wire_poll_links(struct tt_wire *w)
 		;
 }
 
-int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd, int counters_fd,
-		  char *err, size_t len)
+/*
+ * Opens, configures and loads the wire programs into w->skel.  @no_cmpxchg
+ * takes the same programs built with -DTT_NO_CMPXCHG (kern/compat.bpf.h):
+ * kernels before 5.12 refuse the whole object for one such instruction, even
+ * in a branch never taken, so the choice is between two objects.  Both come
+ * from one source, so one skeleton serves both.
+ */
+static int load_wire(struct tt_wire *w, const struct tt_config *cfg, bool no_cmpxchg,
+		     int events_fd, int counters_fd, char *err, size_t len)
 {
-	struct wire_bpf *s;
+	struct wire_bpf *s = calloc(1, sizeof(*s));
 	int ret;
 
-	if (!w->n)
-		return 0;
-	libxdp_set_print(libxdp_print);
-	s = wire_bpf__open();
 	if (!s)
-		return tt_errf(err, len, -errno, "open wire BPF object: %s", strerror(errno));
+		return tt_errf(err, len, -ENOMEM, "open wire BPF object: %s", strerror(ENOMEM));
+	ret = wire_bpf__create_skeleton(s);
+	if (!ret && no_cmpxchg)
+		s->skeleton->data = wire_noxchg_bpf__elf_bytes(&s->skeleton->data_sz);
+	if (!ret)
+		ret = bpf_object__open_skeleton(s->skeleton, NULL);
+	if (ret) {
+		wire_bpf__destroy(s);
+		return tt_errf(err, len, ret, "open wire BPF object: %s", strerror(-ret));
+	}
 	w->skel = s;
 	/* the ring's size as the socket view's, whose map it reuses */
 	TT_SKEL_SET_COMMON(s, cfg);
 	bpf_program__set_autoload(s->progs.tt_xdp_ingress, cfg->xdp != TT_XDP_OFF);
 	/* one ring buffer and one set of counters for both views */
 	if (bpf_map__reuse_fd(s->maps.events, events_fd) ||
-	    bpf_map__reuse_fd(s->maps.counters, counters_fd)) {
+	    bpf_map__reuse_fd(s->maps.counters, counters_fd))
 		ret = tt_errf(err, len, -errno, "share maps with the wire view: %s", strerror(errno));
-		goto out;
-	}
-	ret = wire_bpf__load(s);
-	if (ret) {
+	else if ((ret = wire_bpf__load(s)))
 		ret = tt_errf(err, len, ret, "load wire BPF programs: %s (run with -v for libbpf's log)",
 			   strerror(-ret));
-		goto out;
+	if (ret) {
+		wire_bpf__destroy(s);
+		w->skel = NULL;
 	}
+	return ret;
+}
+
+int tt_wire_start(struct tt_wire *w, const struct tt_config *cfg, int events_fd, int counters_fd,
+		  char *err, size_t len)
+{
+	int ret;
+
+	if (!w->n)
+		return 0;
+	libxdp_set_print(libxdp_print);
+	ret = load_wire(w, cfg, false, events_fd, counters_fd, err, len);
+	if (ret == -EINVAL) {
+		tt_info("wire programs refused (%s): trying them without atomic compare-and-exchange (Linux 5.12)",
+			err);
+		ret = load_wire(w, cfg, true, events_fd, counters_fd, err, len);
+		if (!ret)
+			tt_info("wire programs without compare-and-exchange: stale handshake counts are reset by a plain store");
+	}
+	if (ret)
+		goto out;
 	for (int i = 0; i < w->n; i++) {
 		struct tt_iface *ifc = &w->ifaces[i];
 
