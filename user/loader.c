@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include "kfeat.h"
 #include "loader.h"
 #include "skel_common.h"
 #include "tcptrack.skel.h"
@@ -207,9 +208,9 @@ int tt_bpf_start(struct tt_bpf *b, const struct tt_config *cfg, char *err, size_
 	ret = check_caps(cfg, err, len);
 	if (ret)
 		return ret;
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return tt_errf(err, len, -ENOENT,
-			    "no kernel BTF (/sys/kernel/btf/vmlinux): tcptrack needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	ret = tt_kfeat_check(err, len);
+	if (ret)
+		return ret;
 	if (cfg->accept_hook != TT_HOOK_LISTENER) {
 		ret = ensure_tracefs(&syscalls, err, len);
 		if (ret)
