@@ -358,10 +358,12 @@ static int load_wire(struct tt_wire *w, const struct tt_config *cfg, bool no_cmp
 	/* one ring buffer and one set of counters for both views */
 	if (bpf_map__reuse_fd(s->maps.events, events_fd) ||
 	    bpf_map__reuse_fd(s->maps.counters, counters_fd))
-		ret = tt_errf(err, len, -errno, "share maps with the wire view: %s", strerror(errno));
+		ret = tt_errf(err, len, -errno, "share maps with the wire view: %s",
+			      strerror(errno));
 	else if ((ret = wire_bpf__load(s)))
-		ret = tt_errf(err, len, ret, "load wire BPF programs: %s (run with -v for libbpf's log)",
-			   strerror(-ret));
+		ret = tt_errf(err, len, ret,
+			      "load wire BPF programs: %s (run with -v for libbpf's log)",
+			      strerror(-ret));
 	if (ret) {
 		wire_bpf__destroy(s);
 		w->skel = NULL;
