@@ -82,61 +82,6 @@ static const struct option long_opts[] = {
 
 static const char short_opts[] = ":p:c:P:46t:fo:d:svhVi:";
 
-void tt_usage(FILE *f, const char *prog)
-{
-	fprintf(f,
-"Usage: %s [OPTIONS]\n"
-"Trace TCP connections live: CONNECT, ACCEPT, CLOSE, REFUSED, TIMEOUT, RESET, UNREACH.\n"
-"\n"
-"Filters:\n"
-"  -p, --pid PID[,PID...]     only these processes (thread group ids)\n"
-"  -c, --comm NAME            only processes with this command name (exact, 15 chars max)\n"
-"  -P, --port PORT[,PORT...]  only connections with one of these local or remote ports\n"
-"  -4, --ipv4                 only IPv4 (including IPv4-mapped IPv6)\n"
-"  -6, --ipv6                 only IPv6\n"
-"  -t, --type TYPE[,TYPE...]  only these event types\n"
-"  -f, --failed               only REFUSED, TIMEOUT, UNREACH and RESET\n"
-"      --netns NS             only one network namespace: inode number, name in\n"
-"                             /var/run/netns, or a path such as /proc/PID/ns/net\n"
-"Wire view:\n"
-"  -i, --iface IFACE[,IFACE]  also watch SYN/SYN-ACK/RST/FIN packets on these interfaces\n"
-"                             (TC ingress and egress; repeatable) and join both views\n"
-"      --xdp[=native|skb]     use XDP (libxdp) for ingress instead of TC\n"
-"      --syn-timeout SECS     a retried SYN unanswered this long is a TIMEOUT (default %d)\n"
-"      --tc-attach PATH       auto (default), tcx or netlink (clsact + cls_bpf)\n"
-"Output:\n"
-"  -o, --output FORMAT        table (default), wide, or json (one object per line)\n"
-"      --interval SECS        print the summary footer every SECS seconds\n"
-"  -s, --summary              no event lines, only the summary footer\n"
-"  -d, --duration SECS        stop after SECS seconds (SIGUSR1 prints the footer now)\n"
-"Metrics (Prometheus, docs/metrics.md):\n"
-"      --metrics [ADDR:]PORT  serve GET /metrics on ADDR (default 127.0.0.1)\n"
-"      --metrics-labels LIST  add labels: port, comm, iface, netns, remote_net\n"
-"      --metrics-max-values N\n"
-"                             values kept per label; new ones fold into \"other\" (100)\n"
-"      --metrics-nets CIDRS   the remote_net label's prefixes, e.g. 10.0.0.0/8,fd00::/8\n"
-"Other:\n"
-"      --ringbuf KIB          kernel ring buffer size, a power of two (default 8192)\n"
-"      --accept-hook HOOK     auto (default), fexit, kprobe, syscall, or listener (no\n"
-"                             syscall tracepoints: cheaper; see docs/hooks.md)\n"
-"  -v, --verbose              say which hooks were chosen; -vv adds libbpf's log\n"
-"  -h, --help                 this help\n"
-"  -V, --version              print the version\n"
-"\n"
-"Examples:\n"
-"  tcptrack                        every connection event on the host\n"
-"  tcptrack -f                     only failures: refusals, timeouts, resets\n"
-"  tcptrack -P 443,8443 -o wide    HTTPS traffic with durations and bytes\n"
-"  tcptrack -o json -d 60 > conns.json\n"
-"  tcptrack -s --interval 5        connection and failure rates every 5 s\n"
-"  tcptrack --netns blue -t CONNECT,REFUSED\n"
-"  tcptrack -i eth0 -o wide        both views: PIDs and wire-measured latency\n"
-"  tcptrack -s --metrics 9464      counters for Prometheus on 127.0.0.1:9464\n"
-"\n"
-"Exit status: 0 success, 1 runtime failure (privileges, BPF load/attach), 2 usage error.\n",
-		prog, TT_DEFAULT_SYN_TIMEOUT);
-}
-
 /* One parse: what it fills, the flags only all options together decide, where errors go. */
 struct parser {
 	struct tt_config *cfg;
