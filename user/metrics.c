@@ -167,19 +167,16 @@ static bool local_responder(const struct tt_row *r, enum tt_mdir dir)
 	return dir == TT_MDIR_IN && ((r->views & TT_VIEW_SOCK) || !r->views);
 }
 
-/* The peer: the initiator of an inbound connection, the responder otherwise. */
-static const uint8_t *remote_addr(const struct tt_row *r, enum tt_mdir dir)
+bool tt_row_remote_is_saddr(const struct tt_row *r, enum tt_mdir dir)
 {
-	if (dir == TT_MDIR_IN && !local_responder(r, dir))
-		return r->key.saddr;
-	return r->key.daddr;
+	return dir == TT_MDIR_IN && !local_responder(r, dir);
 }
 
 static void remote_net(const struct tt_metrics *m, const struct tt_row *r, enum tt_mdir dir,
 		       char *out, size_t outlen)
 {
 	const struct tt_prefix *best = NULL;
-	const uint8_t *a = remote_addr(r, dir);
+	const uint8_t *a = tt_row_remote_is_saddr(r, dir) ? r->key.saddr : r->key.daddr;
 
 	for (int i = 0; i < m->nnets; i++) {
 		const struct tt_prefix *p = &m->nets[i];
@@ -193,16 +190,31 @@ static void remote_net(const struct tt_metrics *m, const struct tt_row *r, enum 
 		snprintf(out, outlen, TT_MLABEL_OTHER);
 }
 
-static void label_value(const struct tt_metrics *m, enum tt_mlabel_kind k, const struct tt_row *r,
-			enum tt_mdir dir, char *out, size_t outlen)
+int tt_row_label(enum tt_mlabel_kind k, const struct tt_row *r, enum tt_mdir dir, char *out,
+		 size_t outlen)
 {
 	switch (k) {
 	case TT_ML_PORT:
 		snprintf(out, outlen, "%u", local_responder(r, dir) ? r->key.sport : r->key.dport);
-		return;
+		return 0;
 	case TT_ML_COMM:
 		copy_str(out, outlen, r->comm, "-");
-		return;
+		return 0;
+	case TT_ML_NETNS:
+		if (r->key.netns)
+			snprintf(out, outlen, "%u", r->key.netns);
+		else
+			copy_str(out, outlen, NULL, "-");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void label_value(const struct tt_metrics *m, enum tt_mlabel_kind k, const struct tt_row *r,
+			enum tt_mdir dir, char *out, size_t outlen)
+{
+	switch (k) {
 	case TT_ML_IFACE:
 		for (int i = 0; i < m->nifnames; i++) {
 			if (m->ifnames[i].ifindex == r->ifindex) {
@@ -215,14 +227,11 @@ static void label_value(const struct tt_metrics *m, enum tt_mlabel_kind k, const
 		else
 			copy_str(out, outlen, NULL, "-");
 		return;
-	case TT_ML_NETNS:
-		if (r->key.netns)
-			snprintf(out, outlen, "%u", r->key.netns);
-		else
-			copy_str(out, outlen, NULL, "-");
+	case TT_ML_REMOTE_NET:
+		remote_net(m, r, dir, out, outlen);
 		return;
 	default:
-		remote_net(m, r, dir, out, outlen);
+		tt_row_label(k, r, dir, out, outlen);
 		return;
 	}
 }
@@ -278,7 +287,7 @@ static struct cell *cell_of(struct tt_metrics *m, const struct tt_row *r, enum t
 	return cell_get(m, v);
 }
 
-static void hist_observe(struct tt_hist *h, double ms)
+void tt_hist_observe(struct tt_hist *h, double ms)
 {
 	double s = ms / 1e3;
 	int i = 0;
@@ -287,6 +296,30 @@ static void hist_observe(struct tt_hist *h, double ms)
 		i++;
 	h->counts[i]++;
 	h->sum += s;
+}
+
+/*
+ * Linear interpolation inside the bucket that holds the rank, from 0 below
+ * the first bound; above the last bound the estimate is the last bound.
+ */
+double tt_hist_quantile(const struct tt_hist *h, double q)
+{
+	uint64_t total = 0, cum = 0;
+	double rank;
+
+	for (int i = 0; i <= TT_HS_NBOUNDS; i++)
+		total += h->counts[i];
+	if (!total)
+		return -1;
+	rank = q * total;
+	for (int i = 0; i < TT_HS_NBOUNDS; i++) {
+		double lo = i ? tt_hs_bounds[i - 1] : 0;
+
+		if (h->counts[i] && cum + h->counts[i] >= rank)
+			return lo + (tt_hs_bounds[i] - lo) * (rank - cum) / h->counts[i];
+		cum += h->counts[i];
+	}
+	return tt_hs_bounds[TT_HS_NBOUNDS - 1];
 }
 
 static void count(struct cell *c, int type, int dir, int fam, uint64_t n)
@@ -309,9 +342,9 @@ void tt_metrics_observe_row(struct tt_metrics *m, const struct tt_row *r, enum t
 		double sock_ms = r->views ? r->sock_lat_ms : r->lat_ms;
 
 		if (sock && sock_ms >= 0)
-			hist_observe(&c->hs[dir][TT_HVIEW_SOCK], sock_ms);
+			tt_hist_observe(&c->hs[dir][TT_HVIEW_SOCK], sock_ms);
 		if ((r->views & TT_VIEW_WIRE) && r->wire_lat_ms >= 0)
-			hist_observe(&c->hs[dir][TT_HVIEW_WIRE], r->wire_lat_ms);
+			tt_hist_observe(&c->hs[dir][TT_HVIEW_WIRE], r->wire_lat_ms);
 	}
 	/* rows that end a handshake; a later CLOSE carries the same SYNs again */
 	if (r->type != TT_CLOSE && r->type != TT_RESET) {

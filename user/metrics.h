@@ -96,6 +96,18 @@ void tt_metrics_set_active(struct tt_metrics *m, uint64_t ipv4, uint64_t ipv6);
  */
 void tt_metrics_set_losses(struct tt_metrics *m, uint64_t lost, uint64_t evicted,
 			   uint64_t truncated);
+/* Counts @ms (milliseconds) in its bucket of @h. */
+void tt_hist_observe(struct tt_hist *h, double ms);
+/* The @q quantile of @h in seconds, interpolated in its bucket; < 0 when @h is empty. */
+double tt_hist_quantile(const struct tt_hist *h, double q);
+/*
+ * A row's value of @k for the kinds that need no metric set (port, comm,
+ * netns): 0, or -EINVAL for the others.
+ */
+int tt_row_label(enum tt_mlabel_kind k, const struct tt_row *r, enum tt_mdir dir, char *out,
+		 size_t outlen);
+/* Whether a row's remote end is its key's saddr (else its daddr). */
+bool tt_row_remote_is_saddr(const struct tt_row *r, enum tt_mdir dir);
 /* The page, appended to @b; 0 or b->err. */
 int tt_metrics_render(const struct tt_metrics *m, struct tt_buf *b);
 

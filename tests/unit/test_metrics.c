@@ -600,6 +600,37 @@ static void test_promtool(void **state)
 	tt_metrics_free(m);
 }
 
+/* Quantiles estimated by linear interpolation within the bucket holding the rank. */
+static void test_quantile(void **state)
+{
+	struct tt_hist h = { 0 };
+
+	(void)state;
+	assert_true(tt_hist_quantile(&h, 0.5) < 0);
+	/* 100 in (0.25, 0.5] ms: interpolated linearly within the bucket */
+	for (int i = 0; i < 100; i++)
+		tt_hist_observe(&h, 0.3);
+	assert_float_equal(tt_hist_quantile(&h, 0.5), 0.000375, 1e-12);
+	assert_float_equal(tt_hist_quantile(&h, 0.99), 0.00025 + 0.00025 * 0.99, 1e-12);
+	/* the first bucket starts at 0 */
+	memset(&h, 0, sizeof(h));
+	tt_hist_observe(&h, 0.05);
+	tt_hist_observe(&h, 0.05);
+	assert_float_equal(tt_hist_quantile(&h, 0.5), 0.00005, 1e-12);
+	/* 98 fast, 2 in (1, 1.5] s: p50 among the fast, p99 among the slow */
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 98; i++)
+		tt_hist_observe(&h, 0.3);
+	tt_hist_observe(&h, 1200);
+	tt_hist_observe(&h, 1300);
+	assert_true(tt_hist_quantile(&h, 0.5) < 0.0005);
+	assert_float_equal(tt_hist_quantile(&h, 0.99), 1 + 0.5 * 0.5, 1e-9);
+	/* above the last bound: the last bound */
+	memset(&h, 0, sizeof(h));
+	tt_hist_observe(&h, 20000);
+	assert_float_equal(tt_hist_quantile(&h, 0.5), 7.5, 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test_teardown(test_losses_and_gauges, teardown),
 		cmocka_unit_test(test_buf_ceiling),
+		cmocka_unit_test(test_quantile),
 		cmocka_unit_test_teardown(test_promtool, teardown),
 	};
 
