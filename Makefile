@@ -30,7 +30,7 @@ endif
 
 # Userspace logic with no libbpf dependency: linked into the tool and the unit tests.
 CORE_SRCS	:= user/classify.c user/holdq.c user/join.c user/flowtab.c user/output.c user/opts.c user/usage.c user/conntab.c user/log.c user/vocab.c user/format.c user/escape.c user/fields.c \
-		   user/buf.c user/expo.c user/mlabels.c user/metrics.c user/utf8.c user/netaddr.c
+		   user/buf.c user/by.c user/expo.c user/mlabels.c user/metrics.c user/utf8.c user/netaddr.c
 TOOL_SRCS	:= $(CORE_SRCS) user/main.c user/loader.c user/kfeat.c user/seed.c user/wire.c user/http.c
 CORE_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(CORE_SRCS))
 TOOL_OBJS	:= $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))

@@ -70,6 +70,11 @@ usage_error "--metrics-nets" --metrics 9100 --metrics-nets 10.0.0.0/8,
 usage_error "--metrics-labels needs --metrics" --metrics-labels port
 usage_error "--metrics-nets needs --metrics" --metrics-nets 10.0.0.0/8
 usage_error "'--metrics' needs a value" --metrics
+usage_error "--by needs -s" --by port
+usage_error "--by needs -s" -o json --by comm
+usage_error "invalid --by 'pid': expected port, comm, remote or netns" -s --by pid
+usage_error "invalid --by 'Port'" -s --by Port
+usage_error "'--by' needs a value" -s --by
 usage_error "--type" -t "$(printf 'CONNECT,%.0s' $(seq 1 300))X"
 
 check() {

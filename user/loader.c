@@ -147,10 +147,10 @@ static int try_variant(struct tt_bpf *b, const struct tt_config *cfg, enum tt_ho
 	s->rodata->accept_by_listener = v == TT_HOOK_LISTENER;
 	/*
 	 * the summary needs no rows when no row is filtered by process; the
-	 * metrics do, for the family, direction and labels of every event
+	 * metrics and --by do, for the family, direction and keys of every event
 	 */
 	s->rodata->count_only = cfg->summary_only && !cfg->npids && !cfg->comm[0] &&
-				!cfg->nifaces && !cfg->metrics[0];
+				!cfg->nifaces && !cfg->metrics[0] && !cfg->by;
 
 	bpf_program__set_autoload(s->progs.tt_retransmit, cfg->nifaces > 0);
 	bpf_program__set_autoload(s->progs.tt_accept_fexit, v == TT_HOOK_FEXIT);

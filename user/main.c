@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "by.h"
 #include "classify.h"
 #include "http.h"
 #include "loader.h"
@@ -47,6 +48,7 @@ struct app {
 	uint64_t resync_ns;
 	struct tt_http *http;		/* --metrics: the endpoint, opened before the views */
 	struct tt_metrics *metrics;	/* created once the views are up */
+	struct tt_by by;		/* -s --by: the rows per key since start */
 };
 
 static uint64_t mono_ns(void)
@@ -70,6 +72,8 @@ static void on_counted_row(const struct tt_row *r, void *ctx)
 
 	if (a->metrics)
 		tt_metrics_observe_row(a->metrics, r, r->dir);
+	if (a->cfg.by)
+		tt_by_observe(&a->by, r);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -127,7 +131,7 @@ static int print_summary(struct app *a, const struct tt_counts *n, uint64_t *bas
 			 uint64_t since_ns, uint64_t now_ns)
 {
 	uint64_t cnt[TT_CNT_MAX] = { 0 }, zero[TT_CNT_MAX] = { 0 };
-	struct tt_summary s = { .ts_ns = now_ns };
+	struct tt_summary s = { .ts_ns = now_ns, .by = a->cfg.by ? &a->by : NULL };
 	struct tt_counts m = *n;
 	int64_t active;
 
@@ -384,10 +388,19 @@ int main(int argc, char **argv)
 		tt_err("out of memory");
 		return TT_EXIT_RUNTIME;
 	}
+	if (a.cfg.by) {
+		if (tt_by_init(&a.by, a.cfg.by, TT_BY_MAX_KEYS)) {
+			tt_err("out of memory");
+			tt_cls_free(&a.cls);
+			return TT_EXIT_RUNTIME;
+		}
+		a.cls.observe = on_counted_row;
+	}
 	/* before the views: a port in use ends tcptrack before anything is attached */
 	if (a.cfg.metrics[0] &&
 	    tt_http_open(&a.http, a.cfg.metrics, render_metrics, &a, err, sizeof(err))) {
 		fprintf(stderr, "tcptrack: %s\n", err);
+		tt_by_free(&a.by);
 		tt_cls_free(&a.cls);
 		return TT_EXIT_RUNTIME;
 	}
@@ -395,6 +408,7 @@ int main(int argc, char **argv)
 
 	tt_http_close(a.http);
 	tt_metrics_free(a.metrics);
+	tt_by_free(&a.by);
 	ring_buffer__free(rb);
 	tt_wire_stop(&a.wire);
 	tt_bpf_stop(&a.bpf);

@@ -49,6 +49,7 @@ enum {
 	OPT_METRICS_LABELS,
 	OPT_METRICS_MAX_VALUES,
 	OPT_METRICS_NETS,
+	OPT_BY,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "summary", no_argument, NULL, 's' },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "accept-hook", required_argument, NULL, OPT_ACCEPT_HOOK },
 	{ "iface", required_argument, NULL, 'i' },
@@ -130,6 +132,11 @@ static const struct enum_val xdp_vals[] = {
 	{ "native", TT_XDP_NATIVE }, { "skb", TT_XDP_SKB }, { NULL, 0 },
 };
 
+static const struct enum_val by_vals[] = {
+	{ "port", TT_BY_PORT }, { "comm", TT_BY_COMM }, { "remote", TT_BY_REMOTE },
+	{ "netns", TT_BY_NETNS }, { NULL, 0 },
+};
+
 static const struct enum_val tc_vals[] = {
 	{ "auto", TT_TC_AUTO }, { "tcx", TT_TC_TCX }, { "netlink", TT_TC_NETLINK }, { NULL, 0 },
 };
@@ -142,13 +149,15 @@ struct enum_opt {
 };
 
 _Static_assert(sizeof(enum tt_format) == sizeof(int) && sizeof(enum tt_hook_pref) == sizeof(int) &&
-	       sizeof(enum tt_xdp_pref) == sizeof(int) && sizeof(enum tt_tc_pref) == sizeof(int),
+	       sizeof(enum tt_xdp_pref) == sizeof(int) && sizeof(enum tt_tc_pref) == sizeof(int) &&
+	       sizeof(enum tt_by_kind) == sizeof(int),
 	       "enum-valued options are stored as an int");
 
 static const struct enum_opt output_opt = { "--output", format_vals,
 					    offsetof(struct tt_config, format) };
 static const struct enum_opt accept_hook_opt = { "--accept-hook", hook_vals,
 						 offsetof(struct tt_config, accept_hook) };
+static const struct enum_opt by_opt = { "--by", by_vals, offsetof(struct tt_config, by) };
 static const struct enum_opt xdp_opt = { "--xdp", xdp_vals, offsetof(struct tt_config, xdp) };
 static const struct enum_opt tc_attach_opt = { "--tc-attach", tc_vals,
 					       offsetof(struct tt_config, tc_attach) };
@@ -456,6 +465,8 @@ static int apply(struct parser *p, int c, const char *arg)
 		return set_enum(p, &accept_hook_opt, arg);
 	case OPT_TC_ATTACH:
 		return set_enum(p, &tc_attach_opt, arg);
+	case OPT_BY:
+		return set_enum(p, &by_opt, arg);
 	case OPT_XDP:
 		/* a bare --xdp is native */
 		return set_enum(p, &xdp_opt, arg ? arg : "native");
@@ -512,6 +523,8 @@ static int finish(struct parser *p)
 		return fail(p, "options -4 and -6 exclude each other");
 	if (cfg->xdp && !cfg->nifaces)
 		return fail(p, "--xdp needs --iface");
+	if (cfg->by && !cfg->summary_only)
+		return fail(p, "--by needs -s");
 	if (!cfg->metrics[0] && (cfg->metrics_labels || cfg->metrics_max_values ||
 				 cfg->metrics_nnets))
 		return fail(p, "%s needs --metrics",

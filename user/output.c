@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "output.h"
+#include "by.h"
 #include "fields.h"
 
 #define JSON_LINE_MAX 4096	/* a row is cut at the first field that might not fit */
@@ -180,6 +181,8 @@ static int json_summary(struct tt_out *o, const struct tt_summary *s)
 		(unsigned long long)s->truncated);
 	if (s->evicted >= 0)
 		fprintf(o->f, ",\"evicted\":%lld", (long long)s->evicted);
+	if (s->by)
+		tt_by_json(s->by, o->f);
 	fputs("}\n", o->f);
 	return check(o);
 }
@@ -198,6 +201,8 @@ static int table_footer(struct tt_out *o, const struct tt_summary *s)
 		fprintf(o->f, "[Unparsed packets: %llu]\n", (unsigned long long)s->truncated);
 	if (s->evicted > 0)
 		fprintf(o->f, "[Evicted flows: %lld]\n", (long long)s->evicted);
+	if (s->by)
+		tt_by_table(s->by, o->f);
 	return check(o);
 }
 

@@ -41,6 +41,8 @@ enum tt_format { TT_FMT_TABLE, TT_FMT_WIDE, TT_FMT_JSON };
 enum tt_hook_pref {
 	TT_HOOK_AUTO, TT_HOOK_FEXIT, TT_HOOK_KPROBE, TT_HOOK_SYSCALL, TT_HOOK_LISTENER,
 };
+/* -s --by: the key of the per-key summary */
+enum tt_by_kind { TT_BY_NONE, TT_BY_PORT, TT_BY_COMM, TT_BY_REMOTE, TT_BY_NETNS };
 enum tt_tc_pref { TT_TC_AUTO, TT_TC_TCX, TT_TC_NETLINK };
 enum tt_xdp_pref { TT_XDP_OFF, TT_XDP_NATIVE, TT_XDP_SKB };
 
@@ -78,6 +80,7 @@ struct tt_config {
 	unsigned int duration;		/* seconds; 0 = until a signal */
 	uint32_t netns;			/* inode; 0 = all namespaces */
 	bool summary_only;
+	enum tt_by_kind by;		/* --by; TT_BY_NONE: no per-key summary */
 	bool no_seed;
 	int verbose;
 	enum tt_hook_pref accept_hook;
@@ -129,6 +132,8 @@ struct tt_row {
 	enum tt_mdir dir;		/* who opened it, relative to this host */
 };
 
+struct tt_by;
+
 struct tt_summary {
 	uint64_t ts_ns;
 	uint64_t active;
@@ -140,6 +145,7 @@ struct tt_summary {
 	uint64_t untracked;		/* sockets or flows that could not be tracked */
 	uint64_t truncated;		/* wire packets whose headers could not be read */
 	int64_t evicted;		/* wire flows forgotten before they ended; < 0: no wire view */
+	const struct tt_by *by;		/* --by: the per-key summary (by.h); NULL: none */
 };
 
 /* log.c: levelled logging to stderr */

@@ -109,6 +109,27 @@ static void test_metrics_options(void **state)
 	assert_int_equal(cfg.metrics_nets[1].len, 8);
 }
 
+static void test_by_option(void **state)
+{
+	static char *const names[] = { "port", "comm", "remote", "netns" };
+	static const enum tt_by_kind kinds[] = {
+		TT_BY_PORT, TT_BY_COMM, TT_BY_REMOTE, TT_BY_NETNS,
+	};
+	struct tt_config cfg;
+	char err[256] = "";
+
+	assert_int_equal(PARSE(&cfg, err, "-s"), 0);
+	assert_int_equal(cfg.by, TT_BY_NONE);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(PARSE(&cfg, err, "-s", "--by", names[i]), 0);
+		assert_int_equal(cfg.by, kinds[i]);
+	}
+	assert_int_equal(PARSE(&cfg, err, "--by", "port"), -EINVAL);
+	assert_string_equal(err, "--by needs -s");
+	assert_int_equal(PARSE(&cfg, err, "-s", "--by", "iface"), -EINVAL);
+	assert_string_equal(err, "invalid --by 'iface': expected port, comm, remote or netns");
+}
+
 static void test_metrics_errors(void **state)
 {
 	static const struct {
@@ -190,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_the_option),
 		cmocka_unit_test(test_metrics_options),
 		cmocka_unit_test(test_metrics_errors),
+		cmocka_unit_test(test_by_option),
 		cmocka_unit_test(test_netns_by_path_and_inode),
 		cmocka_unit_test(test_repeatable_calls),
 		cmocka_unit_test(test_parse_uint),
